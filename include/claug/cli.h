@@ -1,0 +1,27 @@
+/* Command line: subcommands, their options (one table), --help, validation with exit code 2. */
+#ifndef CLAUG_CLI_H
+#define CLAUG_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_COUNT } claug_cmd;
+
+typedef struct {
+    claug_cmd cmd;
+    /* common */
+    const char *device;     /* -d/--device; NULL: $CLAUG_DEVICE or the default */
+    const char *data_dir;   /* --data */
+    const char *kernel_dir; /* --kernels */
+    bool quiet;
+    uint64_t seed;
+    /* samples */
+    int count;          /* -n */
+    const char *output; /* -o */
+} claug_opts;
+
+/* Parses argv into *o. Bad usage exits EXIT_USAGE with a message naming the flag; --help and
+ * --version print and exit 0. */
+void cli_parse(int argc, char **argv, claug_opts *o);
+
+#endif

@@ -1,0 +1,42 @@
+/* Test support: assertions that count failures, array comparison with the largest error,
+ * running the claug binary, scratch directories, seeded data. */
+#ifndef CLAUG_CHECK_H
+#define CLAUG_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "claug/util.h"
+
+extern int check_failures;
+
+#define CHECK(cond, ...)                                                     \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            check_failures++;                                                \
+            check_report(__FILE__, __LINE__, #cond, __VA_ARGS__);            \
+        }                                                                    \
+    } while (0)
+void check_report(const char *file, int line, const char *cond, const char *fmt, ...) CLAUG_PRINTF(4, 5);
+
+/* |got - want| <= atol + rtol * |want| elementwise; prints the largest error seen. */
+bool check_close(const char *what, const float *got, const float *want, size_t n, double atol, double rtol);
+/* Bit-identical arrays. */
+bool check_same(const char *what, const void *got, const void *want, size_t bytes);
+
+/* Exit status of the test program: 0 when no check failed. */
+int check_done(const char *name);
+
+/* Runs the claug binary with the given arguments (NULL-terminated), capturing stdout and
+ * stderr (malloc'd, NUL-terminated, may be NULL if not wanted). Returns the exit code, or
+ * 128 + signal if it was killed. */
+int run_claug(char **out, char **err, const char *const *args);
+
+/* A fresh empty directory under the build tree for this test; returns its path. */
+const char *scratch_dir(const char *name);
+
+/* Deterministic test data: uniform in [lo, hi). */
+void fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
+
+#endif
