@@ -36,3 +36,7 @@ void batcher_gather(batcher *b, cl_mem x, cl_mem y, const devset *d, cl_mem orde
     /* Rows of 64 pixels: long enough to vectorise on a CPU, a common warp multiple on a GPU. */
     clrt_launch(b->rt, b->gather, 2, (size_t[]){(size_t)P, (size_t)B}, (size_t[]){64, 1}, "gather");
 }
+
+void ref_normalize(float *x, const uint8_t *pixels, int P) {
+    for (int i = 0; i < P; i++) x[i] = (float)pixels[i] * (1.0f / 255.0f);
+}

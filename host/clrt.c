@@ -44,6 +44,47 @@ void clrt_fail(const char *file, int line, const char *call, cl_int err) {
     die(EXIT_DEVICE, "%s:%d: OpenCL call failed: %s: %s (%d)", file, line, call, cl_error_name(err), (int)err);
 }
 
+const char *clblast_status_name(int status) {
+    switch (status) {
+    case -2050: return "CLBlastInsufficientMemoryTemp";
+    case -2049: return "CLBlastInvalidBatchCount";
+    case -2048: return "CLBlastInvalidOverrideKernel";
+    case -2047: return "CLBlastMissingOverrideParameter";
+    case -2046: return "CLBlastInvalidLocalMemUsage";
+    case -2045: return "CLBlastNoHalfPrecision";
+    case -2044: return "CLBlastNoDoublePrecision";
+    case -2043: return "CLBlastInvalidVectorScalar";
+    case -2042: return "CLBlastInsufficientMemoryScalar";
+    case -2041: return "CLBlastDatabaseError";
+    case -2040: return "CLBlastUnknownError";
+    case -2039: return "CLBlastUnexpectedError";
+    case -1024: return "CLBlastNotImplemented";
+    case -1022: return "CLBlastInvalidMatrixA";
+    case -1021: return "CLBlastInvalidMatrixB";
+    case -1020: return "CLBlastInvalidMatrixC";
+    case -1019: return "CLBlastInvalidVectorX";
+    case -1018: return "CLBlastInvalidVectorY";
+    case -1017: return "CLBlastInvalidDimension";
+    case -1016: return "CLBlastInvalidLeadDimA";
+    case -1015: return "CLBlastInvalidLeadDimB";
+    case -1014: return "CLBlastInvalidLeadDimC";
+    case -1013: return "CLBlastInvalidIncrementX";
+    case -1012: return "CLBlastInvalidIncrementY";
+    case -1011: return "CLBlastInsufficientMemoryA";
+    case -1010: return "CLBlastInsufficientMemoryB";
+    case -1009: return "CLBlastInsufficientMemoryC";
+    case -1008: return "CLBlastInsufficientMemoryX";
+    case -1007: return "CLBlastInsufficientMemoryY";
+    case -4: return "CLBlastTempBufferAllocFailure (CL_MEM_OBJECT_ALLOCATION_FAILURE)";
+    /* The others in (-100, 0) are OpenCL's own codes. */
+    default: return status < 0 && status > -100 ? cl_error_name(status) : "unknown CLBlast status";
+    }
+}
+
+void clrt_fail_clblast(const char *file, int line, const char *call, int status) {
+    die(EXIT_DEVICE, "%s:%d: CLBlast call failed: %s: %s (%d)", file, line, call, clblast_status_name(status), status);
+}
+
 /* ---- devices ----------------------------------------------------------------------------------- */
 
 static void dev_string(cl_device_id d, cl_device_info what, char *buf, size_t len) {
@@ -197,6 +238,8 @@ clrt *clrt_open(const char *spec, const char *kernel_dir) {
     rt->dev = devs[i];
     free(devs);
     rt->is_gpu = (rt->dev.type & CL_DEVICE_TYPE_GPU) != 0;
+    rt->wg_1d = rt->is_gpu ? 256 : 64;
+    if (rt->wg_1d > rt->dev.max_wg) rt->wg_1d = rt->dev.max_wg;
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->dev.platform, 0};
     CL_CHECK((rt->ctx = clCreateContext(props, 1, &rt->dev.device, NULL, NULL, &err), err));

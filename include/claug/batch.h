@@ -5,6 +5,8 @@
 #include "claug/clrt.h"
 #include "claug/idx.h"
 
+#include <stdint.h>
+
 typedef struct {
     cl_mem images; /* (count, P) uint8 */
     cl_mem labels; /* (count) uint8 */
@@ -25,5 +27,8 @@ void batcher_release(batcher *b);
 /* x[0..B) = images[order[first + i]] / 255 and y[i] = labels[order[first + i]]. */
 void batcher_gather(batcher *b, cl_mem x /* (B, P) */, cl_mem y /* (B) int */, const devset *d,
                     cl_mem order /* (n) int */, int first, int B);
+
+/* The plain-C reference of the gather's scaling, one image: uint8 -> float in [0, 1]. */
+void ref_normalize(float *x, const uint8_t *pixels, int P);
 
 #endif

@@ -19,6 +19,15 @@
         if (clrt_err_ != CL_SUCCESS) clrt_fail(__FILE__, __LINE__, #call, clrt_err_); \
     } while (0)
 
+/* The same for CLBlast calls (CLBlastStatusCode). */
+#define CLBLAST_CHECK(call)                                                 \
+    do {                                                                    \
+        int clrt_st_ = (int)(call);                                         \
+        if (clrt_st_ != 0) clrt_fail_clblast(__FILE__, __LINE__, #call, clrt_st_); \
+    } while (0)
+
+CLAUG_NORETURN void clrt_fail_clblast(const char *file, int line, const char *call, int status);
+const char *clblast_status_name(int status);
 CLAUG_NORETURN void clrt_fail(const char *file, int line, const char *call, cl_int err);
 /* "CL_OUT_OF_RESOURCES" for -5; "CL_UNKNOWN_ERROR" for codes it does not know. */
 const char *cl_error_name(cl_int err);
@@ -56,6 +65,7 @@ typedef struct {
     char *kernel_dir;       /* NULL: the sources embedded at build time */
     char *cache_dir;        /* NULL: no program cache */
     bool is_gpu;
+    size_t wg_1d; /* work-group size for simple 1-D kernels: 256 on GPUs, 64 on CPUs */
     /* Build statistics, for `bench` and the cache tests. */
     double build_seconds;
     int cache_hits, cache_misses;

@@ -1,0 +1,34 @@
+/* Dense (fully connected) layers through CLBlast: row-major SGEMM with events, the temporary
+ * buffer allocated once and reused; bias and ReLU by act.h's kernels.
+ * Weights are (OUT, IN), row-major: y = x W^T + b. */
+#ifndef CLAUG_DENSE_H
+#define CLAUG_DENSE_H
+
+#include "claug/act.h"
+#include "claug/clrt.h"
+
+typedef struct {
+    clrt *rt;
+    act_kernels *act;
+    cl_mem temp; /* CLBlast's temporary buffer, grown to the largest any call needs, then reused */
+    size_t temp_bytes;
+} dense_ctx;
+
+void dense_init(dense_ctx *d, clrt *rt, act_kernels *act);
+void dense_release(dense_ctx *d);
+
+/* y = x W^T + b, then ReLU when relu != 0. */
+void dense_forward(dense_ctx *d, cl_mem y /* (B, OUT) */, cl_mem x /* (B, IN) */, cl_mem w /* (OUT, IN) */,
+                   cl_mem b /* (OUT) */, int B, int IN, int OUT, int relu, const char *tag);
+/* dy is the gradient w.r.t. the layer's output y; when relu != 0 it is masked in place by
+ * (y > 0) first. Then db = column sums of dy, dW = dy^T x, and dx = dy W (skipped when dx is
+ * NULL, for a first layer). */
+void dense_backward(dense_ctx *d, cl_mem dx /* (B, IN) or NULL */, cl_mem dw /* (OUT, IN) */, cl_mem db /* (OUT) */,
+                    cl_mem dy /* (B, OUT) */, cl_mem x /* (B, IN) */, cl_mem w /* (OUT, IN) */,
+                    cl_mem y /* (B, OUT) */, int B, int IN, int OUT, int relu, const char *tag);
+
+void ref_dense_forward(float *y, const float *x, const float *w, const float *b, int B, int IN, int OUT, int relu);
+void ref_dense_backward(float *dx, float *dw, float *db, float *dy, const float *x, const float *w, const float *y,
+                        int B, int IN, int OUT, int relu);
+
+#endif
