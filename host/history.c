@@ -1,0 +1,52 @@
+#include "claug/history.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claug/util.h"
+
+void history_init(history *h, const char *name, int capacity, int train_images, int batch_size) {
+    memset(h, 0, sizeof *h);
+    h->name = name;
+    h->epoch = xcalloc((size_t)(capacity > 0 ? capacity : 1), sizeof *h->epoch);
+    h->train_images = train_images;
+    h->batch_size = batch_size;
+}
+
+void history_free(history *h) {
+    free(h->epoch);
+    h->epoch = NULL;
+    h->epochs = 0;
+}
+
+void history_add(history *h, const epoch_metrics *m) { h->epoch[h->epochs++] = *m; }
+
+bool history_write_csv(const history *h, const char *path) {
+    size_t cap = 64 + (size_t)h->epochs * 96, n = 0;
+    char *buf = xmalloc(cap);
+    n += (size_t)snprintf(buf + n, cap - n, "epoch,accuracy,loss,val_accuracy,val_loss\n");
+    for (int i = 0; i < h->epochs; i++) {
+        const epoch_metrics *e = &h->epoch[i];
+        n += (size_t)snprintf(buf + n, cap - n, "%d,%.6f,%.6f,%.6f,%.6f\n", i, e->accuracy, e->loss, e->val_accuracy,
+                              e->val_loss);
+    }
+    bool ok = write_file_atomic(path, buf, n);
+    free(buf);
+    return ok;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double history_median_epoch_seconds(const history *h) {
+    if (h->epochs == 0) return 0;
+    double *s = xmalloc((size_t)h->epochs * sizeof *s);
+    for (int i = 0; i < h->epochs; i++) s[i] = h->epoch[i].train_seconds;
+    qsort(s, (size_t)h->epochs, sizeof *s, cmp_double);
+    double m = h->epochs % 2 ? s[h->epochs / 2] : 0.5 * (s[h->epochs / 2 - 1] + s[h->epochs / 2]);
+    free(s);
+    return m;
+}
