@@ -20,7 +20,8 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	$(BUILD)/claug run $(RUN_ARGS)
+	$(BUILD)/claug devices
+	$(BUILD)/claug samples $(RUN_ARGS)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -19,6 +19,13 @@ static bool fail(char *err, size_t len, const char *path, const char *fmt, ...) 
     return false;
 }
 
+/* zlib's message without the "path: " it puts in front (our messages name the file already). */
+static const char *zlib_message(gzFile f) {
+    int code;
+    const char *m = gzerror(f, &code), *sep = strstr(m, ": ");
+    return sep ? sep + 2 : m;
+}
+
 /* Reads up to `want` bytes; returns the count, or -1 with a zlib message in *msg. */
 static long read_some(gzFile f, uint8_t *dst, size_t want, const char **msg) {
     size_t got = 0;
@@ -26,16 +33,15 @@ static long read_some(gzFile f, uint8_t *dst, size_t want, const char **msg) {
         unsigned chunk = want - got > (1u << 30) ? 1u << 30 : (unsigned)(want - got);
         int r = gzread(f, dst + got, chunk);
         if (r < 0) {
-            int code;
-            *msg = gzerror(f, &code);
+            *msg = zlib_message(f);
             return -1;
         }
         if (r == 0) {
             /* End of input: a gzip stream cut short reports Z_BUF_ERROR here. */
             int code;
-            const char *m = gzerror(f, &code);
+            gzerror(f, &code);
             if (code != Z_OK) {
-                *msg = m;
+                *msg = zlib_message(f);
                 return -1;
             }
             break;
@@ -106,7 +112,7 @@ bool idx_read(const char *path, uint32_t magic, idx_array *out, char *err, size_
         data = xrealloc(data, cap);
     }
     if (have < total) {
-        fail(err, errlen, path, "truncated: the header promises %u %s (%zu bytes of data), the file holds %zu bytes",
+        fail(err, errlen, path, "truncated: the header promises %u %s (%zu bytes of data), the file holds %zu",
              count, what, total, have);
         goto done;
     }
