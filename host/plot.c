@@ -58,22 +58,18 @@ static double nice_step(double span, int target) {
     return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * p;
 }
 
-/* A value axis for data in [lo, hi] (lo > hi: no data): a small margin so no marker sits on
- * the frame (not past the metric's bounds: no negative loss, no accuracy above 1), then
- * widened to whole ticks. */
+/* A value axis for data in [lo, hi] (lo > hi: no data), widened to whole ticks after a margin
+ * so no marker sits on the frame. The margin scales with the span and with the values, so a
+ * flat curve gets a sensible range too, and is at least 1e-6 so the tick step stays a normal
+ * number; it does not reach past the metric's bounds (no negative loss, no accuracy above 1). */
 static axis value_axis(double lo, double hi, const metric *m) {
     if (lo > hi) {
         lo = 0;
         hi = 1;
-    } else if (lo == hi) {
-        double d = lo != 0 ? 0.05 * fabs(lo) : 0.5;
-        lo -= d;
-        hi += d;
-    } else {
-        double pad = 0.04 * (hi - lo);
-        lo = lo >= m->least ? fmax(lo - pad, m->least) : lo - pad;
-        hi = hi <= m->greatest ? fmin(hi + pad, m->greatest) : hi + pad;
     }
+    double margin = fmax(fmax(0.04 * (hi - lo), 0.02 * fmax(fabs(lo), fabs(hi))), 1e-6);
+    lo -= lo >= m->least ? fmin(margin, lo - m->least) : margin;
+    hi += hi <= m->greatest ? fmin(margin, m->greatest - hi) : margin;
     double step = nice_step(hi - lo, Y_TICKS);
     /* The epsilon keeps 0.3 / 0.1 = 2.9999999999999996 from adding a tick below the data. */
     return (axis){floor(lo / step + 1e-9) * step, ceil(hi / step - 1e-9) * step, step};
@@ -164,7 +160,9 @@ static void axes(strbuf *b, const frame *f, const metric *m) {
  * bridging it) and a marker per value; validation markers are hollow. */
 static void series(strbuf *b, const frame *f, const history *h, int run, size_t off, bool val) {
     const char *colour = run_colour[run];
-    sb_printf(b, "<g class=\"series\" data-run=\"%s\" data-split=\"%s\">\n", run_key[run], val ? "val" : "train");
+    sb_append(b, "<g class=\"series\" data-run=\"");
+    xml_text(b, h->name ? h->name : run_key[run]);
+    sb_printf(b, "\" data-split=\"%s\">\n", val ? "val" : "train");
     for (int i = 0; i < h->epochs;) {
         int j = i;
         while (j < h->epochs && plottable(field(h, j, off))) j++;

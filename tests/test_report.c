@@ -96,8 +96,16 @@ static void check_json_number(const jv *root, const char *path, double want) {
           v && v->type == JV_NUMBER ? v->number : NAN, want);
 }
 
-static void check_json_run(const jv *root, const char *run, const history *h) {
-    char path[128];
+/* check_json_number at "runs.<run>.<rest>". */
+static void check_run_number(const jv *root, const char *run, const char *rest, double want) {
+    char path[160];
+    snprintf(path, sizeof path, "runs.%s.%s", run, rest);
+    check_json_number(root, path, want);
+}
+
+/* `median`: the run's median seconds per epoch, worked out by hand. */
+static void check_json_run(const jv *root, const char *run, const history *h, double median) {
+    char path[160];
     snprintf(path, sizeof path, "runs.%s", run);
     const jv *v = jv_path(root, path);
     if (!h) {
@@ -119,23 +127,21 @@ static void check_json_run(const jv *root, const char *run, const history *h) {
         {"images_per_second", offsetof(epoch_metrics, images_per_second)},
     };
     for (int i = 0; i < h->epochs; i++) {
-        char at[160];
-        snprintf(at, sizeof at, "%s.history.%d.epoch", path, i);
-        check_json_number(root, at, i + 1);
+        char rest[64];
+        snprintf(rest, sizeof rest, "history.%d.epoch", i);
+        check_run_number(root, run, rest, i + 1);
         for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
-            snprintf(at, sizeof at, "%s.history.%d.%s", path, i, fields[f].name);
-            check_json_number(root, at, *(const double *)((const char *)&h->epoch[i] + fields[f].off));
+            snprintf(rest, sizeof rest, "history.%d.%s", i, fields[f].name);
+            check_run_number(root, run, rest, *(const double *)((const char *)&h->epoch[i] + fields[f].off));
         }
     }
-    char at[160];
     const epoch_metrics *last = &h->epoch[h->epochs - 1];
-    double median = history_median_epoch_seconds(h);
-    snprintf(at, sizeof at, "%s.final.loss", path), check_json_number(root, at, last->loss);
-    snprintf(at, sizeof at, "%s.final.accuracy", path), check_json_number(root, at, last->accuracy);
-    snprintf(at, sizeof at, "%s.final.val_loss", path), check_json_number(root, at, last->val_loss);
-    snprintf(at, sizeof at, "%s.final.val_accuracy", path), check_json_number(root, at, last->val_accuracy);
-    snprintf(at, sizeof at, "%s.median_seconds_per_epoch", path), check_json_number(root, at, median);
-    snprintf(at, sizeof at, "%s.images_per_second", path), check_json_number(root, at, 60000 / median);
+    check_run_number(root, run, "final.loss", last->loss);
+    check_run_number(root, run, "final.accuracy", last->accuracy);
+    check_run_number(root, run, "final.val_loss", last->val_loss);
+    check_run_number(root, run, "final.val_accuracy", last->val_accuracy);
+    check_run_number(root, run, "median_seconds_per_epoch", median);
+    check_run_number(root, run, "images_per_second", h->train_images / median);
 }
 
 static jv *parse_json(const char *text, const char *what) {
@@ -171,8 +177,8 @@ static void test_json(const history *plain, const history *augmented) {
         check_json_string(root, "device.opencl_c", "OpenCL C 1.2 PoCL");
         check_json_number(root, "device.compute_units", 2);
         check_json_string(root, "device.description", r.device);
-        check_json_run(root, "plain", plain);
-        check_json_run(root, "augmented", augmented);
+        check_json_run(root, "plain", plain, 41.2);        /* of 50, 41.2, 41.0, 41.4, 40.9 */
+        check_json_run(root, "augmented", augmented, 42.0); /* of 45, 42.0, 42.1, 41.9, 42.0 */
     }
     /* A double cannot hold this seed, so the text is checked; 0.001 in its shortest form. */
     CHECK(strstr(text, "\"seed\": 18446744073709551557") != NULL, "seed not written exactly");
@@ -260,15 +266,26 @@ static void check_y_ticks(const xml_doc *d, int panel, const plot_frame *f, cons
     CHECK(fabs(last - f->ymax) < 1e-6 * step, "%s: last y tick %g, axis to %g", what, last, f->ymax);
 }
 
-/* Whole epochs from 1, every one of them for a short run. */
+/* Whole epochs at a round step (1, 2, 5, 10, ...) from the first multiple to the last epoch,
+ * no epoch 0; every epoch for a run of up to 11. */
 static void check_x_ticks(const xml_doc *d, int panel, const plot_frame *f, int epochs, const char *what) {
     int idx[64], n = find(d, panel, "text", "tick-x", idx, 64);
-    CHECK(n == (epochs < 1 ? 1 : epochs), "%s: %d x tick labels for %d epochs", what, n, epochs);
-    for (int i = 0; i < n && i < 64; i++) {
+    if (epochs < 1) epochs = 1;
+    CHECK(n >= 1 && n <= 11, "%s: %d x tick labels for %d epochs", what, n, epochs);
+    if (n < 1 || n > 64) return;
+    double first = strtod(d->elems[idx[0]].text, NULL);
+    double step = n > 1 ? strtod(d->elems[idx[1]].text, NULL) - first : first;
+    double mant = step / pow(10, floor(log10(step)));
+    CHECK(mant == 1 || mant == 2 || mant == 5, "%s: x tick step %g", what, step);
+    CHECK(first == step || (step == 1 && first == 1), "%s: x ticks start at %g, step %g", what, first, step);
+    CHECK(epochs > 11 || step == 1, "%s: a short run must have every epoch labelled", what);
+    for (int i = 0; i < n; i++) {
         double v = strtod(d->elems[idx[i]].text, NULL), x = attr_num(&d->elems[idx[i]], "x");
-        CHECK(v == i + 1, "%s: x tick %d labelled %s", what, i, d->elems[idx[i]].text);
+        CHECK(v == first + i * step, "%s: x tick %d labelled %s", what, i, d->elems[idx[i]].text);
         CHECK(fabs(x - px(f, v)) < coord_tol, "%s: x tick %g at %.2f, want %.3f", what, v, x, px(f, v));
     }
+    double last = first + (n - 1) * step;
+    CHECK(last <= epochs && last + step > epochs, "%s: x ticks end at %g for %d epochs", what, last, epochs);
 }
 
 /* One curve: a marker per finite value, a polyline per stretch of two or more finite values,
@@ -317,7 +334,6 @@ static int check_series(const xml_doc *d, int group, const plot_frame *f, const 
 
 static void check_svg(const char *svg, const history *plain, const history *augmented, const char *what) {
     const history *runs[2] = {plain, augmented};
-    static const char *const run_key[2] = {"plain", "augmented"};
     static const char *const run_label[2] = {"without augmentation", "with augmentation"};
     static const struct {
         const char *key;
@@ -363,9 +379,12 @@ static void check_svg(const char *svg, const history *plain, const history *augm
                     double v = *(const double *)((const char *)&runs[r]->epoch[i] + (s ? metrics[m].val : metrics[m].train));
                     if (isfinite(v)) lo = fmin(lo, v), hi = fmax(hi, v);
                 }
-        if (lo < hi)
+        if (hi - lo > 1e-3 * fmax(fabs(lo), fabs(hi)))
             CHECK(f.ymin <= lo && f.ymax >= hi && f.ymax - f.ymin <= 3 * (hi - lo), "%s: y axis %g..%g for data %g..%g",
                   pw, f.ymin, f.ymax, lo, hi);
+        /* No negative loss or accuracy, no accuracy above 1, on the axis either. */
+        if (lo >= 0) CHECK(f.ymin >= 0, "%s: y axis from %g for data from %g", pw, f.ymin, lo);
+        if (m == 1 && hi <= 1) CHECK(f.ymax <= 1, "%s: accuracy axis to %g", pw, f.ymax);
         check_y_ticks(&d, panels[m], &f, pw);
         check_x_ticks(&d, panels[m], &f, epochs, pw);
         CHECK(has_text(&d, panels[m], "axis-title", "epoch") && has_text(&d, panels[m], "axis-title", metrics[m].key),
@@ -377,14 +396,19 @@ static void check_svg(const char *svg, const history *plain, const history *augm
         for (int r = 0; r < 2; r++) {
             if (!runs[r]) continue;
             want_groups += 2;
+            /* Series are named by their history, escaped; XML cannot hold control characters. */
+            char want_name[64];
+            snprintf(want_name, sizeof want_name, "%s", runs[r]->name);
+            for (char *c = want_name; *c; c++)
+                if ((unsigned char)*c < 0x20) *c = ' ';
             for (int s = 0; s < 2; s++) {
                 int g = -1;
                 for (int i = 0; i < ng && i < 8; i++)
-                    if (strcmp(xml_attr(&d.elems[groups[i]], "data-run"), run_key[r]) == 0 &&
+                    if (strcmp(xml_attr(&d.elems[groups[i]], "data-run"), want_name) == 0 &&
                         strcmp(xml_attr(&d.elems[groups[i]], "data-split"), s ? "val" : "train") == 0)
                         g = groups[i];
-                char sw[160];
-                snprintf(sw, sizeof sw, "%s %s %s", pw, run_key[r], s ? "val" : "train");
+                char sw[192];
+                snprintf(sw, sizeof sw, "%s %s %s", pw, want_name, s ? "val" : "train");
                 CHECK(g >= 0, "%s: series missing", sw);
                 if (g >= 0) drawn += check_series(&d, g, &f, runs[r], s ? metrics[m].val : metrics[m].train, sw);
             }
@@ -439,10 +463,37 @@ static void test_svg_edge_cases(void) {
     for (int i = 0; i < 4; i++) e[i] = (epoch_metrics){0.5, 0.75, NAN, 0.75, 1, 1, 1};
     e[1].loss = INFINITY;
     e[2].accuracy = -INFINITY;
-    make_history(&odd, "augmented", e, 4);
+    make_history(&odd, "odd <&\"'\x01 name", e, 4);
     svg = plot_curves_svg(NULL, &odd);
     check_svg(svg, NULL, &odd, "svg (constant, NaN, inf)");
     free(svg);
+
+    /* Extremes: huge, tiny and subnormal values, a negative "accuracy" above 1 elsewhere. */
+    epoch_metrics x[4] = {
+        {1e300, 4.9e-324, 1e12, -3, 1, 1, 1},
+        {1e-300, 0, 1e12, 1, 1, 1, 1},
+        {0, 0, NAN, 0.5, 1, 1, 1},
+        {-1e300, 4.9e-324, 1e12, 2, 1, 1, 1},
+    };
+    history extreme;
+    make_history(&extreme, "extreme", x, 4);
+    svg = plot_curves_svg(&extreme, NULL);
+    check_svg(svg, &extreme, NULL, "svg (extreme values)");
+    free(svg);
+    history_free(&extreme);
+    /* A long run: x ticks at a step of 5, from 5 (not 0); a loss near 0 and an accuracy near 1,
+     * where the axis margin must not go below 0 or above 1. */
+    history long_run;
+    history_init(&long_run, "long", 37, 60000, 32);
+    for (int i = 0; i < 37; i++) {
+        double t = i / 36.0;
+        history_add(&long_run, &(epoch_metrics){0.6 * exp(-4 * t) + 0.005, 0.84 + 0.155 * t, 0.33 + 0.04 * t * t,
+                                                0.87 + 0.04 * t, 1, 1, 1});
+    }
+    svg = plot_curves_svg(&long_run, &one);
+    check_svg(svg, &long_run, &one, "svg (37 and 1 epochs)");
+    free(svg);
+    history_free(&long_run);
     history_free(&one);
     history_free(&odd);
 }
