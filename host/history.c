@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claug/strbuf.h"
 #include "claug/util.h"
 
 void history_init(history *h, const char *name, int capacity, int train_images, int batch_size) {
@@ -23,16 +24,15 @@ void history_free(history *h) {
 void history_add(history *h, const epoch_metrics *m) { h->epoch[h->epochs++] = *m; }
 
 bool history_write_csv(const history *h, const char *path) {
-    size_t cap = 64 + (size_t)h->epochs * 96, n = 0;
-    char *buf = xmalloc(cap);
-    n += (size_t)snprintf(buf + n, cap - n, "epoch,accuracy,loss,val_accuracy,val_loss\n");
+    strbuf b = {0};
+    sb_append(&b, "epoch,accuracy,loss,val_accuracy,val_loss\n");
     for (int i = 0; i < h->epochs; i++) {
         const epoch_metrics *e = &h->epoch[i];
-        n += (size_t)snprintf(buf + n, cap - n, "%d,%.6f,%.6f,%.6f,%.6f\n", i, e->accuracy, e->loss, e->val_accuracy,
-                              e->val_loss);
+        sb_printf(&b, "%d,%.6f,%.6f,%.6f,%.6f\n", i, e->accuracy, e->loss, e->val_accuracy, e->val_loss);
     }
-    bool ok = write_file_atomic(path, buf, n);
-    free(buf);
+    char *text = sb_take(&b);
+    bool ok = write_file_atomic(path, text, strlen(text));
+    free(text);
     return ok;
 }
 
