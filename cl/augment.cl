@@ -14,6 +14,7 @@
  *   constant  clamp: a sample outside the image is cval without reading pixels, so only the
  *             zero-weight neighbour of a coordinate exactly on the last pixel gets here. */
 static inline int aug_extend(int i, int n, int mode) {
+    if ((uint)i < (uint)n) return i; /* inside: skips the divisions below */
     if (mode == AUG_FILL_WRAP) {
         i %= n;
         return i < 0 ? i + n : i;
