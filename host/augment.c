@@ -1,6 +1,7 @@
 #include "claug/augment.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,7 +50,7 @@ bool aug_config_check(const aug_config *c, char *err, size_t errlen) {
     else if (!(c->shear_range >= 0.0f && c->shear_range <= MAX_ANGLE))
         snprintf(err, errlen, "--shear-range %g: must be from 0 to %g degrees", c->shear_range, MAX_ANGLE);
     else if (!(c->zoom_lo > 0.0f && c->zoom_lo <= c->zoom_hi && c->zoom_hi <= MAX_FACTOR))
-        snprintf(err, errlen, "--zoom-range %g,%g: needs 0 < LO <= HI <= %g", c->zoom_lo, c->zoom_hi, MAX_FACTOR);
+        snprintf(err, errlen, "--zoom-range %g,%g: needs 0 < LO <= HI <= %g (a single Z means 1-Z,1+Z)", c->zoom_lo, c->zoom_hi, MAX_FACTOR);
     else if (!(c->brightness_lo >= 0.0f && c->brightness_lo <= c->brightness_hi && c->brightness_hi <= MAX_FACTOR))
         snprintf(err, errlen, "--brightness-range %g,%g: needs 0 <= LO <= HI <= %g", c->brightness_lo, c->brightness_hi,
                  MAX_FACTOR);
@@ -62,23 +63,33 @@ bool aug_config_check(const aug_config *c, char *err, size_t errlen) {
     return false;
 }
 
+/* Appends ", " (unless first) and a formatted item to buf, truncating at its end. */
+static CLAUG_PRINTF(3, 4) void append_item(char *buf, size_t cap, const char *fmt, ...) {
+    size_t n = strlen(buf);
+    if (n && n + 2 < cap) {
+        memcpy(buf + n, ", ", 3);
+        n += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
 char *aug_config_describe(const aug_config *c) {
     if (!aug_config_active(c)) return xstrdup("none");
     char buf[512] = "";
-    size_t n = 0;
-#define ADD(...) (n += (size_t)snprintf(buf + n, n < sizeof buf ? sizeof buf - n : 0, __VA_ARGS__))
-    const char *sep = "";
-    if (c->rotation_range != 0.0f) ADD("%srotation_range=%g", sep, c->rotation_range), sep = ", ";
-    if (c->width_shift_range != 0.0f) ADD("%swidth_shift_range=%g", sep, c->width_shift_range), sep = ", ";
-    if (c->height_shift_range != 0.0f) ADD("%sheight_shift_range=%g", sep, c->height_shift_range), sep = ", ";
-    if (c->shear_range != 0.0f) ADD("%sshear_range=%g", sep, c->shear_range), sep = ", ";
-    if (c->zoom_lo != 1.0f || c->zoom_hi != 1.0f) ADD("%szoom_range=[%g, %g]", sep, c->zoom_lo, c->zoom_hi), sep = ", ";
-    if (c->horizontal_flip) ADD("%shorizontal_flip=True", sep), sep = ", ";
-    if (c->vertical_flip) ADD("%svertical_flip=True", sep), sep = ", ";
-    if (brightness_on(c)) ADD("%sbrightness_range=[%g, %g]", sep, c->brightness_lo, c->brightness_hi), sep = ", ";
-    if (c->fill_mode != AUG_FILL_NEAREST) ADD("%sfill_mode='%s'", sep, aug_fill_mode_name(c->fill_mode)), sep = ", ";
-    if (c->cval != 0.0f) ADD("%scval=%g", sep, c->cval);
-#undef ADD
+    if (c->rotation_range != 0.0f) append_item(buf, sizeof buf, "rotation_range=%g", c->rotation_range);
+    if (c->width_shift_range != 0.0f) append_item(buf, sizeof buf, "width_shift_range=%g", c->width_shift_range);
+    if (c->height_shift_range != 0.0f) append_item(buf, sizeof buf, "height_shift_range=%g", c->height_shift_range);
+    if (c->shear_range != 0.0f) append_item(buf, sizeof buf, "shear_range=%g", c->shear_range);
+    if (c->zoom_lo != 1.0f || c->zoom_hi != 1.0f)
+        append_item(buf, sizeof buf, "zoom_range=[%g, %g]", c->zoom_lo, c->zoom_hi);
+    if (c->horizontal_flip) append_item(buf, sizeof buf, "horizontal_flip=True");
+    if (c->vertical_flip) append_item(buf, sizeof buf, "vertical_flip=True");
+    if (brightness_on(c)) append_item(buf, sizeof buf, "brightness_range=[%g, %g]", c->brightness_lo, c->brightness_hi);
+    if (c->fill_mode != AUG_FILL_NEAREST) append_item(buf, sizeof buf, "fill_mode='%s'", aug_fill_mode_name(c->fill_mode));
+    if (c->cval != 0.0f) append_item(buf, sizeof buf, "cval=%g", c->cval);
     return xstrdup(buf);
 }
 

@@ -293,6 +293,31 @@ static void test_draw_definition(void) {
     CHECK(mismatches == 0, "aug_draw departs from its definition %d times", mismatches);
 }
 
+/* Configuration helpers: defaults, activity, checks, the Keras-style description. */
+static void test_config(void) {
+    aug_config c;
+    aug_config_default(&c);
+    char err[256] = "", *d = aug_config_describe(&c);
+    CHECK(!aug_config_active(&c) && strcmp(d, "none") == 0, "default: active %d, '%s'", aug_config_active(&c), d);
+    CHECK(aug_config_check(&c, err, sizeof err), "default rejected: %s", err);
+    free(d);
+    c.rotation_range = 10;
+    c.fill_mode = AUG_FILL_CONSTANT;
+    c.brightness_lo = c.brightness_hi = 1; /* on, but the identity */
+    d = aug_config_describe(&c);
+    CHECK(aug_config_active(&c) && strcmp(d, "rotation_range=10, brightness_range=[1, 1], fill_mode='constant'") == 0,
+          "describe: '%s'", d);
+    free(d);
+    c.rotation_range = 0;
+    CHECK(!aug_config_active(&c), "brightness 1,1 and a fill mode change no image");
+    c.zoom_lo = 1.2f;
+    c.zoom_hi = 0.8f;
+    CHECK(!aug_config_check(&c, err, sizeof err) && strstr(err, "--zoom-range"), "zoom LO > HI: '%s'", err);
+    for (int m = 0; m < AUG_FILL_COUNT; m++)
+        CHECK(aug_fill_mode_parse(aug_fill_mode_name(m)) == m, "fill mode %d does not round-trip", m);
+    CHECK(aug_fill_mode_parse("mirror") == -1, "unknown fill mode accepted");
+}
+
 /* (3) Random settings, all options, every fill mode: kernel = reference within 1e-5. */
 static void test_random(const imageset *s, int n_images) {
     enum { B = 32 };
@@ -300,8 +325,9 @@ static void test_random(const imageset *s, int n_images) {
         aug_config c;
         aug_config_default(&c);
         c.rotation_range = 40;
-        c.width_shift_range = 0.15f;
-        c.height_shift_range = 2.5f;
+        /* A fraction on one axis and pixels on the other, both ways round. */
+        c.width_shift_range = mode & 1 ? 0.15f : 2.5f;
+        c.height_shift_range = mode & 1 ? 2.5f : 0.15f;
         c.shear_range = 20;
         c.zoom_lo = 0.7f;
         c.zoom_hi = 1.3f;
@@ -531,6 +557,7 @@ int main(void) {
     test_drawn_flips(&fm);
     test_drawn_flips(&odd);
     test_draw_definition();
+    test_config();
     test_random(&fm, 1024);
     test_random(&odd, ON);
     test_batch_independence(&fm);
