@@ -1,12 +1,15 @@
 #include "claug/cli.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "claug/augment.h"
 #include "claug/util.h"
 
 typedef struct {
@@ -17,12 +20,25 @@ static const cmd_def commands[CMD_COUNT] = {
     [CMD_DEVICES] = {"devices", "", "list OpenCL platforms and devices, with the P:D index for --device"},
     [CMD_SAMPLES] = {"samples", "[-n 5] [-o samples.png]",
                      "print the first training and test labels and draw the first training images"},
+    [CMD_AUGMENT] = {"augment", "[-i INDEX] [-n 5] [-o augmented.png] [--dump DIR] [augmentation options]",
+                     "draw a training image and its augmentations of epochs 1..n, made by the device kernel"},
 };
 
 #define ALL_CMDS ((1u << CMD_COUNT) - 1)
 #define CMD(c) (1u << (c))
+/* The commands that take the augmentation options. */
+#define AUG_CMDS CMD(CMD_AUGMENT)
 
-typedef enum { K_FLAG, K_INT, K_SEED, K_STR } opt_kind;
+typedef enum {
+    K_FLAG,  /* bool */
+    K_IFLAG, /* int set to 1 (fields shared with OpenCL, which has no bool arguments) */
+    K_INT,
+    K_SEED,
+    K_STR,
+    K_FLOAT, /* finite float */
+    K_PAIR,  /* "LO,HI": the float at offset and the one that follows it */
+    K_ZOOM   /* K_PAIR, or "Z" for 1-Z,1+Z (Keras' zoom_range) */
+} opt_kind;
 
 typedef struct {
     const char *lname;
@@ -46,10 +62,34 @@ static const opt_def options[] = {
     {"seed", 0, K_SEED, OFF(seed), ALL_CMDS & ~CMD(CMD_DEVICES), "N",
      "seed of every random draw: initialisation, shuffling, dropout, augmentation (default 42)", 0, 0},
     {"quiet", 'q', K_FLAG, OFF(quiet), ALL_CMDS, NULL, "print only results and errors", 0, 0},
-    {NULL, 'n', K_INT, OFF(count), CMD(CMD_SAMPLES), "N", "how many images (default 5)", 1, 100},
-    {"output", 'o', K_STR, OFF(output), CMD(CMD_SAMPLES), "FILE", "PNG to write (default samples.png)", 0, 0},
+    {NULL, 'n', K_INT, OFF(count), CMD(CMD_SAMPLES) | CMD(CMD_AUGMENT), "N", "how many images (default 5)", 1, 100},
+    {"output", 'o', K_STR, OFF(output), CMD(CMD_SAMPLES) | CMD(CMD_AUGMENT), "FILE",
+     "PNG to write (default samples.png, augmented.png)", 0, 0},
+    {"index", 'i', K_INT, OFF(index), CMD(CMD_AUGMENT), "INDEX", "training image to augment (default 0)", 0, INT_MAX},
+    {"dump", 0, K_STR, OFF(dump_dir), CMD(CMD_AUGMENT), "DIR",
+     "also write to DIR each augmentation's parameters (aug-K.json) and pixels (aug-K.f32, original.f32: "
+     "float32 little-endian)", 0, 0},
+    /* ImageDataGenerator's arguments, under Keras' names. */
+    {"rotation-range", 0, K_FLOAT, OFF(aug.rotation_range), AUG_CMDS, "D", "rotate by U(-D, D) degrees (default 0)", 0, 0},
+    {"width-shift-range", 0, K_FLOAT, OFF(aug.width_shift_range), AUG_CMDS, "F",
+     "shift columns by U(-F, F) times the width if F < 1, else pixels (default 0)", 0, 0},
+    {"height-shift-range", 0, K_FLOAT, OFF(aug.height_shift_range), AUG_CMDS, "F",
+     "shift rows by U(-F, F) times the height if F < 1, else pixels (default 0)", 0, 0},
+    {"shear-range", 0, K_FLOAT, OFF(aug.shear_range), AUG_CMDS, "D", "shear by U(-D, D) degrees (default 0)", 0, 0},
+    {"zoom-range", 0, K_ZOOM, OFF(aug.zoom_lo), AUG_CMDS, "Z|LO,HI",
+     "zoom rows and columns each by U(LO, HI); Z means 1-Z,1+Z (default 1,1: off)", 0, 0},
+    {"horizontal-flip", 0, K_IFLAG, OFF(aug.horizontal_flip), AUG_CMDS, NULL, "flip columns with probability 0.5", 0, 0},
+    {"vertical-flip", 0, K_IFLAG, OFF(aug.vertical_flip), AUG_CMDS, NULL, "flip rows with probability 0.5", 0, 0},
+    {"brightness-range", 0, K_PAIR, OFF(aug.brightness_lo), AUG_CMDS, "LO,HI",
+     "multiply by U(LO, HI), clipped to [0, 1] (default off)", 0, 0},
+    {"fill-mode", 0, K_STR, OFF(fill_mode), AUG_CMDS, "MODE",
+     "outside the image: nearest (default), constant, reflect or wrap", 0, 0},
+    {"cval", 0, K_FLOAT, OFF(aug.cval), AUG_CMDS, "V", "the fill of --fill-mode constant, in [0, 1] (default 0)", 0, 0},
 };
 #define NOPTS (sizeof options / sizeof options[0])
+_Static_assert(offsetof(aug_config, zoom_hi) == offsetof(aug_config, zoom_lo) + sizeof(float), "K_ZOOM: HI follows LO");
+_Static_assert(offsetof(aug_config, brightness_hi) == offsetof(aug_config, brightness_lo) + sizeof(float),
+               "K_PAIR: HI follows LO");
 
 static void print_option(FILE *f, const opt_def *d) {
     char left[64];
@@ -111,11 +151,50 @@ static const opt_def *find_option(const char *arg, const char **inline_value) {
     return NULL;
 }
 
+static bool takes_value(const opt_def *d) { return d->kind != K_FLAG && d->kind != K_IFLAG; }
+
+/* A finite number at *s, which moves past it; false if there is none. */
+static bool parse_float(const char **s, float *out) {
+    char *end;
+    errno = 0;
+    double x = strtod(*s, &end);
+    if (errno || end == *s || !isfinite(x) || fabs(x) > 3e38) return false;
+    *out = (float)x;
+    *s = end;
+    return true;
+}
+
+/* "LO,HI", or with `single` also "Z" for 1-Z,1+Z. */
+static bool parse_pair(const char *v, bool single, float *lo, float *hi) {
+    float a, b;
+    if (!parse_float(&v, &a)) return false;
+    if (!*v && single) {
+        *lo = 1.0f - a;
+        *hi = 1.0f + a;
+        return true;
+    }
+    if (*v++ != ',' || !parse_float(&v, &b) || *v) return false;
+    *lo = a;
+    *hi = b;
+    return true;
+}
+
 static void set_value(claug_opts *o, const opt_def *d, const char *flag, const char *v) {
     void *dst = (char *)o + d->offset;
     char *end;
     switch (d->kind) {
     case K_FLAG: *(bool *)dst = true; break;
+    case K_IFLAG: *(int *)dst = 1; break;
+    case K_FLOAT: {
+        const char *s = v;
+        if (!parse_float(&s, dst) || *s) bad(o->cmd, "%s expects a number, got '%s'", flag, v);
+        break;
+    }
+    case K_PAIR:
+    case K_ZOOM:
+        if (!parse_pair(v, d->kind == K_ZOOM, dst, (float *)((char *)dst + sizeof(float))))
+            bad(o->cmd, "%s expects %s, got '%s'", flag, d->kind == K_ZOOM ? "Z or LO,HI" : "LO,HI (two numbers)", v);
+        break;
     case K_STR:
         if (!*v) bad(o->cmd, "%s needs a value", flag);
         *(const char **)dst = v;
@@ -139,11 +218,19 @@ static void set_value(claug_opts *o, const opt_def *d, const char *flag, const c
     }
 }
 
+static void check_augmentation(claug_opts *o) {
+    if (o->fill_mode && (o->aug.fill_mode = aug_fill_mode_parse(o->fill_mode)) < 0)
+        bad(o->cmd, "--fill-mode '%s': expected nearest, constant, reflect or wrap", o->fill_mode);
+    char err[256];
+    if (!aug_config_check(&o->aug, err, sizeof err)) bad(o->cmd, "%s", err);
+}
+
 void cli_parse(int argc, char **argv, claug_opts *o) {
     memset(o, 0, sizeof *o);
     o->cmd = CMD_NONE;
     o->seed = 42;
     o->count = 5;
+    aug_config_default(&o->aug);
 
     /* The command is the first argument that is neither an option nor an option's value, so
      * global options may stand before or after it. */
@@ -152,7 +239,7 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
         if (argv[i][0] == '-' && argv[i][1]) {
             const char *iv;
             const opt_def *d = find_option(argv[i], &iv);
-            if (d && d->kind != K_FLAG && !iv) i++;
+            if (d && takes_value(d) && !iv) i++;
             continue;
         }
         cmd_at = i;
@@ -185,7 +272,7 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
             snprintf(flag, sizeof flag, "-%c/--%s", d->sname, d->lname);
         if (o->cmd != CMD_NONE && !(d->cmds & CMD(o->cmd)))
             bad(o->cmd, "option %s does not apply to `%s`", flag, commands[o->cmd].name);
-        if (d->kind == K_FLAG) {
+        if (!takes_value(d)) {
             if (value) bad(o->cmd, "%s takes no value", flag);
         } else if (!value) {
             if (i + 1 >= argc) bad(o->cmd, "%s needs a value", flag);
@@ -197,4 +284,5 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
         usage(stderr, CMD_NONE);
         exit(EXIT_USAGE);
     }
+    check_augmentation(o);
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "claug/augment.h"
 #include "claug/cli.h"
 #include "claug/clrt.h"
 #include "claug/dataset.h"
@@ -48,12 +49,25 @@ static int cmd_samples(const claug_opts *o) {
     return 0;
 }
 
+static int cmd_augment(const claug_opts *o) {
+    dataset ds;
+    dataset_load_or_die(&ds, o->data_dir ? o->data_dir : dataset_default_dir());
+    clrt *rt = open_device(o);
+    augment_preview(rt, ds.train_images.data, ds.train_labels.data, (int)ds.train_images.count, ds.rows, ds.cols,
+                    &o->aug, o->seed, o->index, o->count, o->output ? o->output : "augmented.png", o->dump_dir,
+                    o->quiet);
+    clrt_close(rt);
+    dataset_free(&ds);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     claug_opts o;
     cli_parse(argc, argv, &o);
     switch (o.cmd) {
     case CMD_DEVICES: return cmd_devices(&o);
     case CMD_SAMPLES: return cmd_samples(&o);
+    case CMD_AUGMENT: return cmd_augment(&o);
     default: return EXIT_USAGE;
     }
 }

@@ -1,7 +1,7 @@
 /* Data augmentation on the device with Keras ImageDataGenerator semantics, fused with the batch
  * gather. The random parameters of image i in epoch e come from Philox keyed by (seed, e, i),
  * so they do not depend on the batch size or the device. The drawing of the parameters and the
- * affine matrix are shared C/OpenCL code in cl/augment.h; the resampling has a plain-C
+ * affine matrix are shared C/OpenCL code in cl/augment_params.h; the resampling has a plain-C
  * reference here. */
 #ifndef CLAUG_AUGMENT_H
 #define CLAUG_AUGMENT_H
@@ -39,6 +39,11 @@ void augment_release(augmenter *a);
 void augment_gather(augmenter *a, cl_mem x /* (B, P) */, cl_mem y /* (B) int */, const devset *d,
                     cl_mem order /* (n) int */, int first, int B, const aug_config *c, uint64_t seed, uint32_t epoch,
                     const char *tag);
+/* augment_gather with each image's parameters given instead of drawn: params[b] for batch
+ * image b (tests: exact permutations on the device). */
+void augment_gather_params(augmenter *a, cl_mem x /* (B, P) */, cl_mem y /* (B) int */, const devset *d,
+                           cl_mem order /* (n) int */, int first, int B, const aug_config *c,
+                           const aug_params *params /* (B) */, const char *tag);
 
 /* Plain-C reference: one image (uint8, (H, W)) -> floats (H, W), given its drawn parameters. */
 void ref_augment_image(float *out, const uint8_t *img, int H, int W, const aug_config *c, const aug_params *p);

@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_COUNT } claug_cmd;
+#include "augment_params.h" /* cl/: aug_config */
+
+typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_AUGMENT, CMD_COUNT } claug_cmd;
 
 typedef struct {
     claug_cmd cmd;
@@ -17,7 +19,12 @@ typedef struct {
     uint64_t seed;
     /* samples */
     int count;          /* -n */
-    const char *output; /* -o */
+    const char *output; /* -o; NULL: the command's default */
+    /* augment */
+    int index;             /* -i */
+    const char *dump_dir;  /* --dump */
+    const char *fill_mode; /* --fill-mode, parsed into aug.fill_mode */
+    aug_config aug;        /* the augmentation options (augment, and later train and run) */
 } claug_opts;
 
 /* Parses argv into *o. Bad usage exits EXIT_USAGE with a message naming the flag; --help and
