@@ -22,12 +22,17 @@ static const cmd_def commands[CMD_COUNT] = {
                      "print the first training and test labels and draw the first training images"},
     [CMD_AUGMENT] = {"augment", "[-i INDEX] [-n 5] [-o augmented.png] [--dump DIR] [augmentation options]",
                      "draw a training image and its augmentations of epochs 1..n, made by the device kernel"},
+    [CMD_TRAIN] = {"train", "[--epochs 10] [--model seed] [--save FILE] [augmentation options]",
+                   "train one model on the device (augmented when any augmentation option is given)"},
+    [CMD_EVAL] = {"eval", "--weights FILE", "evaluate saved weights on the test set, per class too"},
 };
 
 #define ALL_CMDS ((1u << CMD_COUNT) - 1)
 #define CMD(c) (1u << (c))
 /* The commands that take the augmentation options. */
-#define AUG_CMDS CMD(CMD_AUGMENT)
+#define AUG_CMDS (CMD(CMD_AUGMENT) | CMD(CMD_TRAIN))
+/* The commands that train. */
+#define TRAIN_CMDS CMD(CMD_TRAIN)
 
 typedef enum {
     K_FLAG,  /* bool */
@@ -69,6 +74,20 @@ static const opt_def options[] = {
     {"dump", 0, K_STR, OFF(dump_dir), CMD(CMD_AUGMENT), "DIR",
      "also write to DIR each augmentation's parameters (aug-K.json) and pixels (aug-K.f32, original.f32: "
      "float32 little-endian)", 0, 0},
+    {"epochs", 0, K_INT, OFF(epochs), TRAIN_CMDS, "N", "epochs to train (default 10)", 1, 100000},
+    {"batch-size", 0, K_INT, OFF(batch_size), TRAIN_CMDS | CMD(CMD_EVAL), "N", "images per step (default 32)", 1, 8192},
+    {"lr", 0, K_FLOAT, OFF(lr), TRAIN_CMDS, "X", "Adam's learning rate (default 0.001)", 0, 0},
+    {"train-size", 0, K_INT, OFF(train_size), TRAIN_CMDS, "N",
+     "train on a class-balanced subset of N images chosen by the seed (default: all)", 1, 10000000},
+    {"model", 0, K_STR, OFF(model), TRAIN_CMDS, "SPEC",
+     "seed, seed-dropout, or a layer string like \"conv32x3,relu,maxpool2,flatten,dense10,softmax\" (default seed)",
+     0, 0},
+    {"save", 0, K_STR, OFF(save), CMD(CMD_TRAIN), "FILE", "write the trained weights to FILE", 0, 0},
+    {"csv", 0, K_STR, OFF(csv), CMD(CMD_TRAIN), "FILE",
+     "write the history (Keras CSVLogger columns: epoch,accuracy,loss,val_accuracy,val_loss) to FILE", 0, 0},
+    {"profile", 0, K_FLAG, OFF(profile), TRAIN_CMDS, NULL,
+     "after each epoch, print the device time per layer from OpenCL profiling events", 0, 0},
+    {"weights", 0, K_STR, OFF(weights), CMD(CMD_EVAL), "FILE", "weights written by `claug train --save`", 0, 0},
     /* ImageDataGenerator's arguments, under Keras' names. */
     {"rotation-range", 0, K_FLOAT, OFF(aug.rotation_range), AUG_CMDS, "D", "rotate by U(-D, D) degrees (default 0)", 0, 0},
     {"width-shift-range", 0, K_FLOAT, OFF(aug.width_shift_range), AUG_CMDS, "F",
@@ -225,11 +244,19 @@ static void check_augmentation(claug_opts *o) {
     if (!aug_config_check(&o->aug, err, sizeof err)) bad(o->cmd, "%s", err);
 }
 
+static void check_training(claug_opts *o) {
+    if (!(o->lr > 0)) bad(o->cmd, "--lr expects a positive number, got %g", (double)o->lr);
+    if (o->cmd == CMD_EVAL && !o->weights) bad(o->cmd, "eval needs --weights FILE");
+}
+
 void cli_parse(int argc, char **argv, claug_opts *o) {
     memset(o, 0, sizeof *o);
     o->cmd = CMD_NONE;
     o->seed = 42;
     o->count = 5;
+    o->epochs = 10;
+    o->batch_size = 32;
+    o->lr = 0.001f;
     aug_config_default(&o->aug);
 
     /* The command is the first argument that is neither an option nor an option's value, so
@@ -285,4 +312,5 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
         exit(EXIT_USAGE);
     }
     check_augmentation(o);
+    check_training(o);
 }

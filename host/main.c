@@ -1,12 +1,16 @@
 /* claug: subcommand dispatch. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "claug/augment.h"
 #include "claug/cli.h"
 #include "claug/clrt.h"
 #include "claug/dataset.h"
 #include "claug/samples.h"
+#include "claug/train.h"
+#include "claug/weights.h"
 
 static clrt *open_device(const claug_opts *o) {
     clrt *rt = clrt_open(o->device, o->kernel_dir);
@@ -61,6 +65,104 @@ static int cmd_augment(const claug_opts *o) {
     return 0;
 }
 
+static void load_data(dataset *ds, const claug_opts *o) {
+    dataset_load_or_die(ds, o->data_dir ? o->data_dir : dataset_default_dir());
+}
+
+static net *build_net(clrt *rt, const char *model, int c, int h, int w, int classes, int batch) {
+    conv_tuning ct;
+    conv_tuning_default(&ct, rt);
+    return net_create(rt, model, c, h, w, classes, batch, &ct);
+}
+
+static void print_metrics(const epoch_metrics *m) {
+    printf("loss: %.4f - accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f\n", m->loss, m->accuracy, m->val_loss,
+           m->val_accuracy);
+}
+
+static int cmd_train(const claug_opts *o) {
+    dataset ds;
+    load_data(&ds, o);
+    if (o->train_size > (int)ds.train_images.count)
+        die(EXIT_USAGE, "--train-size %d: the training set has %u images", o->train_size, ds.train_images.count);
+    /* Refuse an unwritable --save or --csv now rather than after the training. */
+    const char *outputs[2][2] = {{"--save", o->save}, {"--csv", o->csv}};
+    for (int i = 0; i < 2; i++)
+        if (outputs[i][1] && !can_create(outputs[i][1]))
+            die(EXIT_USAGE, "%s %s: cannot create the file: %s", outputs[i][0], outputs[i][1], strerror(errno));
+    clrt *rt = open_device(o);
+    net *n = build_net(rt, o->model ? o->model : "seed", 1, ds.rows, ds.cols, NUM_CLASSES, o->batch_size);
+    if (!o->quiet) net_summary(n, stdout);
+    net_init_params(n, o->seed);
+    trainer t;
+    trainer_init(&t, rt, n, &ds, o->train_size, o->seed);
+    train_config c = {o->epochs, o->batch_size, o->lr, o->seed, o->train_size, o->aug, o->quiet, o->profile};
+    bool augmented = aug_config_active(&o->aug);
+    if (!o->quiet) {
+        char *desc = aug_config_describe(&o->aug);
+        printf("Training on %d images, validating on %u, augmentation: %s\n", t.nsubset, ds.test_images.count, desc);
+        free(desc);
+    }
+    history h;
+    history_init(&h, augmented ? "augmented" : "plain", o->epochs, t.nsubset, o->batch_size);
+    trainer_fit(&t, &c, &h);
+    if (o->quiet) print_metrics(&h.epoch[h.epochs - 1]);
+    char err[1024];
+    if (o->save && !weights_save(n, o->save, err, sizeof err)) die(EXIT_USAGE, "--save %s", err);
+    if (o->csv && !history_write_csv(&h, o->csv)) die(EXIT_USAGE, "--csv %s: %s", o->csv, strerror(errno));
+    if (!o->quiet) {
+        double s = history_median_epoch_seconds(&h);
+        printf("Median epoch %.2f s, %.0f images/s%s%s\n", s, t.nsubset / s, o->save ? "; weights saved to " : "",
+               o->save ? o->save : "");
+    }
+    history_free(&h);
+    trainer_release(&t);
+    net_free(n);
+    clrt_close(rt);
+    dataset_free(&ds);
+    return 0;
+}
+
+static int cmd_eval(const claug_opts *o) {
+    weights_file f;
+    char err[1024];
+    if (!weights_read(&f, o->weights, err, sizeof err)) die(EXIT_USAGE, "--weights %s", err);
+    dataset ds;
+    load_data(&ds, o);
+    if (f.c != 1 || f.h != ds.rows || f.w != ds.cols || f.classes != NUM_CLASSES)
+        die(EXIT_USAGE, "--weights %s: made for %dx%dx%d inputs and %d classes, the data has 1x%dx%d and %d",
+            o->weights, f.c, f.h, f.w, f.classes, ds.rows, ds.cols, NUM_CLASSES);
+    clrt *rt = open_device(o);
+    net *n = build_net(rt, f.model, f.c, f.h, f.w, f.classes, o->batch_size);
+    if (!weights_apply(n, &f, o->weights, err, sizeof err)) die(EXIT_USAGE, "--weights %s", err);
+    if (!o->quiet) printf("Weights %s, model \"%s\"\n", o->weights, n->spec);
+    trainer t;
+    trainer_init(&t, rt, n, &ds, 0, o->seed);
+    int count = (int)ds.test_images.count;
+    float *correct = xmalloc((size_t)count * sizeof *correct);
+    double loss, acc, t0 = now_seconds();
+    trainer_evaluate(&t, o->batch_size, &loss, &acc, correct);
+    int steps = (count + o->batch_size - 1) / o->batch_size;
+    printf("%d/%d - %.1fs - loss: %.4f - accuracy: %.4f\n", steps, steps, now_seconds() - t0, loss, acc);
+    int right[NUM_CLASSES] = {0}, total[NUM_CLASSES] = {0};
+    for (int i = 0; i < count; i++) {
+        int c = ds.test_labels.data[i];
+        total[c]++;
+        right[c] += correct[i] > 0.5f;
+    }
+    printf("\n  class          correct   total   per-class accuracy\n");
+    for (int c = 0; c < NUM_CLASSES; c++)
+        printf("  %d %-12s %7d %7d   %6.2f%%\n", c, class_names[c], right[c], total[c],
+               total[c] ? 100.0 * right[c] / total[c] : 0.0);
+    free(correct);
+    trainer_release(&t);
+    net_free(n);
+    clrt_close(rt);
+    dataset_free(&ds);
+    weights_free(&f);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     claug_opts o;
     cli_parse(argc, argv, &o);
@@ -68,6 +170,8 @@ int main(int argc, char **argv) {
     case CMD_DEVICES: return cmd_devices(&o);
     case CMD_SAMPLES: return cmd_samples(&o);
     case CMD_AUGMENT: return cmd_augment(&o);
+    case CMD_TRAIN: return cmd_train(&o);
+    case CMD_EVAL: return cmd_eval(&o);
     default: return EXIT_USAGE;
     }
 }

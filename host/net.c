@@ -293,7 +293,7 @@ void net_summary(const net *n, FILE *f) {
         else
             snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->oh, l->ow, l->oc);
         group_digits(params, sizeof params, l->params);
-        fprintf(f, " %-28s %-25s %s\n", what, shape, params);
+        fprintf(f, " %-31s %-22s %s\n", what, shape, params);
     }
     char total[24];
     group_digits(total, sizeof total, n->param_count);

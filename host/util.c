@@ -98,6 +98,22 @@ bool write_file_atomic(const char *path, const void *data, size_t len) {
     return ok;
 }
 
+bool can_create(const char *path) {
+    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        strcpy(dir, ".");
+    struct stat st;
+    errno = 0;
+    bool ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK) == 0;
+    if (!ok && errno == 0) errno = ENOTDIR;
+    free(dir);
+    return ok;
+}
+
 bool make_dirs(const char *path) {
     char *p = xstrdup(path);
     bool ok = true;

@@ -209,6 +209,13 @@ done:
     return ok;
 }
 
+/* "dense/kernel (128, 800)" */
+static void shape_text(char *buf, size_t len, const char *name, int rank, const int *dims) {
+    int o = snprintf(buf, len, "%s (", name);
+    for (int r = 0; r < rank && o > 0 && (size_t)o < len; r++) o += snprintf(buf + o, len - (size_t)o, r ? ", %d" : "%d", dims[r]);
+    if (o > 0 && (size_t)o < len) snprintf(buf + o, len - (size_t)o, ")");
+}
+
 bool weights_apply(net *n, const weights_file *f, const char *path, char *err, size_t errlen) {
     if (f->c != n->in_c || f->h != n->in_h || f->w != n->in_w || f->classes != n->classes)
         return fail(err, errlen, path, "made for %dx%dx%d inputs and %d classes, not %dx%dx%d and %d", f->c, f->h, f->w,
@@ -221,7 +228,12 @@ bool weights_apply(net *n, const weights_file *f, const char *path, char *err, s
         const weights_tensor *t = &f->t[i];
         ok = strcmp(t->name, d[i].name) == 0 && t->rank == d[i].rank &&
              memcmp(t->dims, d[i].dims, (size_t)t->rank * sizeof(int)) == 0;
-        if (!ok) fail(err, errlen, path, "tensor %d is %s, model '%s' expects %s of another shape", i, t->name, n->spec, d[i].name);
+        if (!ok) {
+            char have[64], want[64];
+            shape_text(have, sizeof have, t->name, t->rank, t->dims);
+            shape_text(want, sizeof want, d[i].name, d[i].rank, d[i].dims);
+            fail(err, errlen, path, "tensor %d is %s but model '%s' expects %s", i, have, n->spec, want);
+        }
     }
     if (ok) {
         float *params = xcalloc(n->nparams, sizeof *params);

@@ -7,7 +7,7 @@
 
 #include "augment_params.h" /* cl/: aug_config */
 
-typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_AUGMENT, CMD_COUNT } claug_cmd;
+typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_AUGMENT, CMD_TRAIN, CMD_EVAL, CMD_COUNT } claug_cmd;
 
 typedef struct {
     claug_cmd cmd;
@@ -24,7 +24,15 @@ typedef struct {
     int index;             /* -i */
     const char *dump_dir;  /* --dump */
     const char *fill_mode; /* --fill-mode, parsed into aug.fill_mode */
-    aug_config aug;        /* the augmentation options (augment, and later train and run) */
+    aug_config aug;        /* the augmentation options (augment, train) */
+    /* train, eval */
+    int epochs, batch_size, train_size;
+    float lr;
+    const char *model;   /* --model; NULL: seed */
+    const char *save;    /* --save FILE */
+    const char *csv;     /* --csv FILE */
+    const char *weights; /* --weights FILE */
+    bool profile;
 } claug_opts;
 
 /* Parses argv into *o. Bad usage exits EXIT_USAGE with a message naming the flag; --help and

@@ -37,6 +37,9 @@ char *read_file(const char *path, size_t *len);
 /* Writes `len` bytes to `path` through a temporary file and rename, so readers never see a
  * half-written file. Returns false (errno set) on failure. */
 bool write_file_atomic(const char *path, const void *data, size_t len);
+/* Whether `path` can be created or replaced (its directory exists and is writable), checked
+ * before long work that ends by writing it. False with errno set otherwise. */
+bool can_create(const char *path);
 /* mkdir -p; false (errno set) on failure. */
 bool make_dirs(const char *path);
 
