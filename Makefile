@@ -20,8 +20,7 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	$(BUILD)/claug devices
-	$(BUILD)/claug samples $(RUN_ARGS)
+	$(BUILD)/claug run $(RUN_ARGS)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

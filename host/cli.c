@@ -25,14 +25,17 @@ static const cmd_def commands[CMD_COUNT] = {
     [CMD_TRAIN] = {"train", "[--epochs 10] [--model seed] [--save FILE] [augmentation options]",
                    "train one model on the device (augmented when any augmentation option is given)"},
     [CMD_EVAL] = {"eval", "--weights FILE", "evaluate saved weights on the test set, per class too"},
+    [CMD_RUN] = {"run", "[--epochs 10] [--out DIR] [augmentation options]",
+                 "the experiment: train without and with augmentation (default --rotation-range 10) from the same "
+                 "initial weights, compare, and write a report"},
 };
 
 #define ALL_CMDS ((1u << CMD_COUNT) - 1)
 #define CMD(c) (1u << (c))
 /* The commands that take the augmentation options. */
-#define AUG_CMDS (CMD(CMD_AUGMENT) | CMD(CMD_TRAIN))
+#define AUG_CMDS (CMD(CMD_AUGMENT) | CMD(CMD_TRAIN) | CMD(CMD_RUN))
 /* The commands that train. */
-#define TRAIN_CMDS CMD(CMD_TRAIN)
+#define TRAIN_CMDS (CMD(CMD_TRAIN) | CMD(CMD_RUN))
 
 typedef enum {
     K_FLAG,  /* bool */
@@ -88,6 +91,10 @@ static const opt_def options[] = {
     {"profile", 0, K_FLAG, OFF(profile), TRAIN_CMDS, NULL,
      "after each epoch, print the device time per layer from OpenCL profiling events", 0, 0},
     {"weights", 0, K_STR, OFF(weights), CMD(CMD_EVAL), "FILE", "weights written by `claug train --save`", 0, 0},
+    {"out", 0, K_STR, OFF(out), CMD(CMD_RUN), "DIR",
+     "where the report goes (default runs/<date-time>/); never an existing run's directory", 0, 0},
+    {"augment-only", 0, K_FLAG, OFF(augment_only), CMD(CMD_RUN), NULL, "only the run with augmentation", 0, 0},
+    {"plain-only", 0, K_FLAG, OFF(plain_only), CMD(CMD_RUN), NULL, "only the run without augmentation", 0, 0},
     /* ImageDataGenerator's arguments, under Keras' names. */
     {"rotation-range", 0, K_FLOAT, OFF(aug.rotation_range), AUG_CMDS, "D", "rotate by U(-D, D) degrees (default 0)", 0, 0},
     {"width-shift-range", 0, K_FLOAT, OFF(aug.width_shift_range), AUG_CMDS, "F",
@@ -246,6 +253,9 @@ static void check_augmentation(claug_opts *o) {
 
 static void check_training(claug_opts *o) {
     if (!(o->lr > 0)) bad(o->cmd, "--lr expects a positive number, got %g", (double)o->lr);
+    if (o->augment_only && o->plain_only) bad(o->cmd, "--augment-only and --plain-only exclude each other");
+    /* The tutorial's augmentation, when the experiment is given none. */
+    if (o->cmd == CMD_RUN && !aug_config_active(&o->aug)) o->aug.rotation_range = 10;
     if (o->cmd == CMD_EVAL && !o->weights) bad(o->cmd, "eval needs --weights FILE");
 }
 

@@ -8,7 +8,9 @@
 #include "claug/cli.h"
 #include "claug/clrt.h"
 #include "claug/dataset.h"
+#include "claug/experiment.h"
 #include "claug/samples.h"
+#include "claug/strbuf.h"
 #include "claug/train.h"
 #include "claug/weights.h"
 
@@ -163,6 +165,57 @@ static int cmd_eval(const claug_opts *o) {
     return 0;
 }
 
+/* The command line as typed, shell-quoted where needed, with the seed made explicit and without
+ * --out (a repetition goes into a run directory of its own). */
+static char *command_line(int argc, char **argv, const claug_opts *o) {
+    strbuf b = {0};
+    sb_append(&b, "claug");
+    bool seeded = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--out") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(a, "--out=", 6) == 0) continue;
+        seeded |= strncmp(a, "--seed", 6) == 0;
+        bool plain = *a != 0;
+        for (const char *p = a; *p; p++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,:/=+", *p)) plain = false;
+        if (plain) {
+            sb_printf(&b, " %s", a);
+        } else {
+            sb_append(&b, " '");
+            for (const char *p = a; *p; p++) sb_append(&b, *p == '\'' ? "'\\''" : (char[]){*p, 0});
+            sb_append(&b, "'");
+        }
+    }
+    if (!seeded) sb_printf(&b, " --seed %llu", (unsigned long long)o->seed);
+    return sb_take(&b);
+}
+
+static int cmd_run(int argc, char **argv, const claug_opts *o) {
+    dataset ds;
+    load_data(&ds, o);
+    if (o->train_size > (int)ds.train_images.count)
+        die(EXIT_USAGE, "--train-size %d: the training set has %u images", o->train_size, ds.train_images.count);
+    clrt *rt = open_device(o);
+    char *cmd = command_line(argc, argv, o);
+    experiment_config c = {
+        .train = {o->epochs, o->batch_size, o->lr, o->seed, o->train_size, o->aug, o->quiet, o->profile},
+        .model = o->model ? o->model : "seed",
+        .out = o->out,
+        .plain = !o->augment_only,
+        .augmented = !o->plain_only,
+        .command = cmd,
+    };
+    int rc = experiment_run(rt, &ds, &c);
+    free(cmd);
+    clrt_close(rt);
+    dataset_free(&ds);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     claug_opts o;
     cli_parse(argc, argv, &o);
@@ -172,6 +225,7 @@ int main(int argc, char **argv) {
     case CMD_AUGMENT: return cmd_augment(&o);
     case CMD_TRAIN: return cmd_train(&o);
     case CMD_EVAL: return cmd_eval(&o);
+    case CMD_RUN: return cmd_run(argc, argv, &o);
     default: return EXIT_USAGE;
     }
 }

@@ -32,7 +32,8 @@ void pool_backward(pool_kernels *k, cl_mem dx, cl_mem dy, cl_mem arg, int B, int
                    const char *tag) {
     check_window(S);
     KARGS(k->bwd, ARG_MEM(dx), ARG_MEM(dy), ARG_MEM(arg), ARG_INT(B * C), ARG_INT(H), ARG_INT(W), ARG_INT(S));
-    clrt_launch(k->rt, k->bwd, 1, (size_t[]){(size_t)B * (size_t)C * (size_t)H * (size_t)W}, &k->rt->wg_1d, tag);
+    size_t windows = (size_t)B * (size_t)C * (size_t)((H + S - 1) / S) * (size_t)((W + S - 1) / S);
+    clrt_launch(k->rt, k->bwd, 1, &windows, &k->rt->wg_1d, tag);
 }
 
 void ref_pool_forward(float *y, uint8_t *arg, const float *x, int B, int C, int H, int W, int S) {

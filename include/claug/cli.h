@@ -7,7 +7,7 @@
 
 #include "augment_params.h" /* cl/: aug_config */
 
-typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_AUGMENT, CMD_TRAIN, CMD_EVAL, CMD_COUNT } claug_cmd;
+typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_AUGMENT, CMD_TRAIN, CMD_EVAL, CMD_RUN, CMD_COUNT } claug_cmd;
 
 typedef struct {
     claug_cmd cmd;
@@ -33,6 +33,9 @@ typedef struct {
     const char *csv;     /* --csv FILE */
     const char *weights; /* --weights FILE */
     bool profile;
+    /* run */
+    const char *out; /* --out DIR */
+    bool augment_only, plain_only;
 } claug_opts;
 
 /* Parses argv into *o. Bad usage exits EXIT_USAGE with a message naming the flag; --help and
