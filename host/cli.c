@@ -44,6 +44,7 @@ typedef enum {
     K_SEED,
     K_STR,
     K_FLOAT, /* finite float */
+    K_DOUBLE, /* finite double */
     K_PAIR,  /* "LO,HI": the float at offset and the one that follows it */
     K_ZOOM   /* K_PAIR, or "Z" for 1-Z,1+Z (Keras' zoom_range) */
 } opt_kind;
@@ -79,7 +80,7 @@ static const opt_def options[] = {
      "float32 little-endian)", 0, 0},
     {"epochs", 0, K_INT, OFF(epochs), TRAIN_CMDS, "N", "epochs to train (default 10)", 1, 100000},
     {"batch-size", 0, K_INT, OFF(batch_size), TRAIN_CMDS | CMD(CMD_EVAL), "N", "images per step (default 32)", 1, 8192},
-    {"lr", 0, K_FLOAT, OFF(lr), TRAIN_CMDS, "X", "Adam's learning rate (default 0.001)", 0, 0},
+    {"lr", 0, K_DOUBLE, OFF(lr), TRAIN_CMDS, "X", "Adam's learning rate (default 0.001)", 0, 0},
     {"train-size", 0, K_INT, OFF(train_size), TRAIN_CMDS, "N",
      "train on a class-balanced subset of N images chosen by the seed (default: all)", 1, 10000000},
     {"model", 0, K_STR, OFF(model), TRAIN_CMDS, "SPEC",
@@ -216,6 +217,13 @@ static void set_value(claug_opts *o, const opt_def *d, const char *flag, const c
         if (!parse_float(&s, dst) || *s) bad(o->cmd, "%s expects a number, got '%s'", flag, v);
         break;
     }
+    case K_DOUBLE: {
+        errno = 0;
+        double x = strtod(v, &end);
+        if (errno || end == v || *end || !isfinite(x)) bad(o->cmd, "%s expects a number, got '%s'", flag, v);
+        *(double *)dst = x;
+        break;
+    }
     case K_PAIR:
     case K_ZOOM:
         if (!parse_pair(v, d->kind == K_ZOOM, dst, (float *)((char *)dst + sizeof(float))))
@@ -266,7 +274,7 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
     o->count = 5;
     o->epochs = 10;
     o->batch_size = 32;
-    o->lr = 0.001f;
+    o->lr = 0.001;
     aug_config_default(&o->aug);
 
     /* The command is the first argument that is neither an option nor an option's value, so

@@ -161,8 +161,8 @@ static void read_sums(trainer *t, int count, double *loss, double *acc) {
     float s[2];
     metrics_sum(&t->n->loss, t->sums, t->losses, t->correct, count, "metrics");
     clrt_read(t->rt, t->sums, 0, sizeof s, s);
-    *loss = s[0] / count;
-    *acc = s[1] / count;
+    *loss = (double)s[0] / count;
+    *acc = (double)s[1] / count;
 }
 
 void trainer_evaluate(trainer *t, int batch_size, double *loss, double *accuracy, float *correct_host) {

@@ -27,7 +27,7 @@ typedef struct {
     aug_config aug;        /* the augmentation options (augment, train) */
     /* train, eval */
     int epochs, batch_size, train_size;
-    float lr;
+    double lr;
     const char *model;   /* --model; NULL: seed */
     const char *save;    /* --save FILE */
     const char *csv;     /* --csv FILE */
