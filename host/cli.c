@@ -97,7 +97,7 @@ static const opt_def options[] = {
     {"augment-only", 0, K_FLAG, OFF(augment_only), CMD(CMD_RUN), NULL, "only the run with augmentation", 0, 0},
     {"plain-only", 0, K_FLAG, OFF(plain_only), CMD(CMD_RUN), NULL, "only the run without augmentation", 0, 0},
     /* ImageDataGenerator's arguments, under Keras' names. */
-    {"rotation-range", 0, K_FLOAT, OFF(aug.rotation_range), AUG_CMDS, "D", "rotate by U(-D, D) degrees (default 0)", 0, 0},
+    {"rotation-range", 0, K_FLOAT, OFF(aug.rotation_range), AUG_CMDS, "D", "rotate by U(-D, D) degrees (default 0; `run` uses 10 when given no augmentation option)", 0, 0},
     {"width-shift-range", 0, K_FLOAT, OFF(aug.width_shift_range), AUG_CMDS, "F",
      "shift columns by U(-F, F) times the width if F < 1, else pixels (default 0)", 0, 0},
     {"height-shift-range", 0, K_FLOAT, OFF(aug.height_shift_range), AUG_CMDS, "F",
