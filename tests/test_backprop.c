@@ -48,7 +48,7 @@ int main(void) {
     /* Finite differences over every parameter of every tensor (the model is tiny). */
     const double eps = 1e-3, atol = 1e-3, rtol = 3e-2;
     int checked = 0, kinks = 0, bad = 0;
-    double worst = 0;
+    double worst = 0, l0 = loss_at(n, p, losses, correct);
     for (int i = 0; i < n->nl; i++) {
         const layer *l = &n->L[i];
         if (!l->params) continue;
@@ -56,7 +56,6 @@ int main(void) {
         for (int r = 0; r < 2; r++)
             for (size_t j = ranges[r][0]; j < ranges[r][0] + ranges[r][1]; j++) {
                 float keep = p[j];
-                double l0 = loss_at(n, p, losses, correct);
                 p[j] = keep + (float)eps;
                 double lp = loss_at(n, p, losses, correct);
                 p[j] = keep - (float)eps;
