@@ -37,9 +37,9 @@ typedef struct {
     const char *out; /* --out DIR */
     bool augment_only, plain_only;
     /* bench */
-    const char *json;  /* --json FILE */
-    int repeats;       /* --repeats */
-    bool compare;      /* --compare: the arguments are result files */
+    const char *json;   /* --json FILE */
+    int repeats;        /* --repeats */
+    bool compare;       /* --compare: the arguments are result files */
     const char **files; /* (nfiles) the arguments after the command; freed by the caller */
     int nfiles;
 } claug_opts;
