@@ -28,6 +28,9 @@ static const cmd_def commands[CMD_COUNT] = {
     [CMD_RUN] = {"run", "[--epochs 10] [--out DIR] [augmentation options]",
                  "the experiment: train without and with augmentation (default --rotation-range 10) from the same "
                  "initial weights, compare, and write a report"},
+    [CMD_BENCH] = {"bench", "[--batch-size 32] [--repeats 10] [--json FILE] | --compare A.json B.json ...",
+                   "benchmark the device: FP32 peak, copy bandwidth, each layer forward and backward, SGEMM, "
+                   "augmentation, training step, kernel builds; or compare saved results"},
 };
 
 #define ALL_CMDS ((1u << CMD_COUNT) - 1)
@@ -64,7 +67,7 @@ static const opt_def options[] = {
     {"device", 'd', K_STR, OFF(device), ALL_CMDS, "SPEC",
      "OpenCL device: P:D from `claug devices`, cpu, gpu, or part of the device, platform or vendor name "
      "(default: $CLAUG_DEVICE, else the first GPU, else the first device)", 0, 0},
-    {"data", 0, K_STR, OFF(data_dir), ALL_CMDS & ~CMD(CMD_DEVICES), "DIR",
+    {"data", 0, K_STR, OFF(data_dir), ALL_CMDS & ~CMD(CMD_DEVICES) & ~CMD(CMD_BENCH), "DIR",
      "Fashion-MNIST directory (default: $CLAUG_DATA, else /usr/share/datasets/fashion-mnist)", 0, 0},
     {"kernels", 0, K_STR, OFF(kernel_dir), ALL_CMDS & ~CMD(CMD_DEVICES), "DIR",
      "load the OpenCL sources from DIR instead of those built in (default: $CLAUG_KERNELS)", 0, 0},
@@ -79,7 +82,8 @@ static const opt_def options[] = {
      "also write to DIR each augmentation's parameters (aug-K.json) and pixels (aug-K.f32, original.f32: "
      "float32 little-endian)", 0, 0},
     {"epochs", 0, K_INT, OFF(epochs), TRAIN_CMDS, "N", "epochs to train (default 10)", 1, 100000},
-    {"batch-size", 0, K_INT, OFF(batch_size), TRAIN_CMDS | CMD(CMD_EVAL), "N", "images per step (default 32)", 1, 8192},
+    {"batch-size", 0, K_INT, OFF(batch_size), TRAIN_CMDS | CMD(CMD_EVAL) | CMD(CMD_BENCH), "N",
+     "images per step (default 32)", 1, 8192},
     {"lr", 0, K_DOUBLE, OFF(lr), TRAIN_CMDS, "X", "Adam's learning rate (default 0.001)", 0, 0},
     {"train-size", 0, K_INT, OFF(train_size), TRAIN_CMDS, "N",
      "train on a class-balanced subset of N images chosen by the seed (default: all)", 1, 10000000},
@@ -96,6 +100,11 @@ static const opt_def options[] = {
      "where the report goes (default runs/<date-time>/); never an existing run's directory", 0, 0},
     {"augment-only", 0, K_FLAG, OFF(augment_only), CMD(CMD_RUN), NULL, "only the run with augmentation", 0, 0},
     {"plain-only", 0, K_FLAG, OFF(plain_only), CMD(CMD_RUN), NULL, "only the run without augmentation", 0, 0},
+    {"json", 0, K_STR, OFF(json), CMD(CMD_BENCH), "FILE", "also write the results to FILE as JSON", 0, 0},
+    {"repeats", 0, K_INT, OFF(repeats), CMD(CMD_BENCH), "N",
+     "timed runs of each item after the warm-up; the median and the range are reported (default 10)", 1, 10000},
+    {"compare", 0, K_FLAG, OFF(compare), CMD(CMD_BENCH), NULL,
+     "compare the JSON files given as arguments (from `claug bench --json`) in one table", 0, 0},
     /* ImageDataGenerator's arguments, under Keras' names. */
     {"rotation-range", 0, K_FLOAT, OFF(aug.rotation_range), AUG_CMDS, "D", "rotate by U(-D, D) degrees (default 0; `run` uses 10 when given no augmentation option)", 0, 0},
     {"width-shift-range", 0, K_FLOAT, OFF(aug.width_shift_range), AUG_CMDS, "F",
@@ -267,6 +276,13 @@ static void check_training(claug_opts *o) {
     if (o->cmd == CMD_EVAL && !o->weights) bad(o->cmd, "eval needs --weights FILE");
 }
 
+static void check_bench(claug_opts *o) {
+    if (o->cmd != CMD_BENCH) return;
+    if (!o->compare && o->nfiles) bad(o->cmd, "unexpected argument '%s' (files are for --compare)", o->files[0]);
+    if (o->compare && !o->nfiles) bad(o->cmd, "--compare needs one or more JSON files from `claug bench --json`");
+    if (o->compare && o->json) bad(o->cmd, "--compare and --json exclude each other");
+}
+
 void cli_parse(int argc, char **argv, claug_opts *o) {
     memset(o, 0, sizeof *o);
     o->cmd = CMD_NONE;
@@ -275,6 +291,7 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
     o->epochs = 10;
     o->batch_size = 32;
     o->lr = 0.001;
+    o->repeats = 10;
     aug_config_default(&o->aug);
 
     /* The command is the first argument that is neither an option nor an option's value, so
@@ -306,7 +323,13 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
             printf("claug %s (commit %s)\n", CLAUG_VERSION, CLAUG_GIT_COMMIT);
             exit(0);
         }
-        if (arg[0] != '-' || !arg[1]) bad(o->cmd, "unexpected argument '%s'", arg);
+        if (arg[0] != '-' || !arg[1]) {
+            /* Only `bench --compare` takes arguments (checked once all options are seen). */
+            if (o->cmd != CMD_BENCH) bad(o->cmd, "unexpected argument '%s'", arg);
+            if (!o->files) o->files = xcalloc((size_t)argc, sizeof *o->files);
+            o->files[o->nfiles++] = arg;
+            continue;
+        }
         const char *value;
         const opt_def *d = find_option(arg, &value);
         if (!d) bad(o->cmd, "unknown option '%s'", arg);
@@ -331,4 +354,5 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
     }
     check_augmentation(o);
     check_training(o);
+    check_bench(o);
 }

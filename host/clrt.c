@@ -354,7 +354,8 @@ cl_program clrt_program(clrt *rt, const char *files, const char *options) {
     }
     free(list);
     /* -cl-std=CL1.2 keeps every kernel within what all vendors' compilers accept. */
-    char *opts = xasprintf("-cl-std=CL1.2 %s", options ? options : "");
+    char *opts = xasprintf("-cl-std=CL1.2 %s%s%s", options ? options : "", rt->extra_options ? " " : "",
+                           rt->extra_options ? rt->extra_options : "");
 
     uint64_t h = FNV64_INIT;
     for (size_t i = 0; i < nt; i++) h = fnv64(h, texts[i], strlen(texts[i]) + 1);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "claug/augment.h"
+#include "claug/bench.h"
 #include "claug/cli.h"
 #include "claug/clrt.h"
 #include "claug/dataset.h"
@@ -216,6 +217,19 @@ static int cmd_run(int argc, char **argv, const claug_opts *o) {
     return rc;
 }
 
+static int cmd_bench(const claug_opts *o) {
+    if (o->compare) {
+        bench_compare(o->files, o->nfiles);
+        return 0;
+    }
+    if (o->json && !can_create(o->json)) die(EXIT_USAGE, "--json %s: cannot create the file: %s", o->json, strerror(errno));
+    clrt *rt = open_device(o);
+    bench_config c = {.batch_size = o->batch_size, .repeats = o->repeats, .json_path = o->json, .seed = o->seed};
+    bench_run(rt, &c);
+    clrt_close(rt);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     claug_opts o;
     cli_parse(argc, argv, &o);
@@ -226,6 +240,11 @@ int main(int argc, char **argv) {
     case CMD_TRAIN: return cmd_train(&o);
     case CMD_EVAL: return cmd_eval(&o);
     case CMD_RUN: return cmd_run(argc, argv, &o);
+    case CMD_BENCH: {
+        int rc = cmd_bench(&o);
+        free(o.files);
+        return rc;
+    }
     default: return EXIT_USAGE;
     }
 }

@@ -7,7 +7,7 @@
 
 #include "augment_params.h" /* cl/: aug_config */
 
-typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_AUGMENT, CMD_TRAIN, CMD_EVAL, CMD_RUN, CMD_COUNT } claug_cmd;
+typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_AUGMENT, CMD_TRAIN, CMD_EVAL, CMD_RUN, CMD_BENCH, CMD_COUNT } claug_cmd;
 
 typedef struct {
     claug_cmd cmd;
@@ -36,6 +36,12 @@ typedef struct {
     /* run */
     const char *out; /* --out DIR */
     bool augment_only, plain_only;
+    /* bench */
+    const char *json;   /* --json FILE */
+    int repeats;        /* --repeats */
+    bool compare;       /* --compare: the arguments are result files */
+    const char **files; /* (nfiles) the arguments after the command; freed by the caller */
+    int nfiles;
 } claug_opts;
 
 /* Parses argv into *o. Bad usage exits EXIT_USAGE with a message naming the flag; --help and

@@ -64,6 +64,8 @@ typedef struct {
     cl_command_queue queue; /* in order, profiling enabled */
     char *kernel_dir;       /* NULL: the sources embedded at build time */
     char *cache_dir;        /* NULL: no program cache */
+    const char *extra_options; /* NULL, or appended to every program's build options (bench: a
+                                  unique -D that no driver's own program cache has seen) */
     bool is_gpu;
     size_t wg_1d; /* work-group size for simple 1-D kernels: 256 on GPUs, 64 on CPUs */
     /* Build statistics, for `bench` and the cache tests. */

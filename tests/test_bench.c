@@ -1,0 +1,310 @@
+/* claug bench: the FMA kernel bit for bit against the same recurrence on the host (fmaf), the
+ * copy exact; one short `bench --json` run read back by the tests' own strict JSON reader, its
+ * FLOP and byte counts against the seed model's shapes written out by hand, the epoch estimate
+ * against its definition; `--compare` of a file with itself (ratio 1.00), with a hand-made file
+ * (missing items, a known ratio), and on missing, malformed and foreign files (exit 2 naming
+ * the file); and the command line's bad uses. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "claug/bench.h"
+#include "devbuf.h"
+#include "json_check.h"
+
+enum { B = 8 }; /* the bench run's batch size: small, so that the run is short */
+
+static void test_fma(bench_kernels *k, clrt *rt) {
+    enum { N = 37 }; /* not a multiple of the work-group size */
+    static const struct {
+        int iters;
+        float a, b;
+        const char *what;
+    } cases[] = {
+        {0, 1.0f, 0.0f, "fma chains, 0 steps (the starting sums)"},
+        {7, -0.5f, 0.75f, "fma chains, 7 steps of -x/2 + 3/4"},
+        {1000, 0.999f, 0.001f, "fma chains, 1000 steps of the benchmark's"},
+    };
+    float got[N], want[N];
+    cl_mem out = clrt_alloc(rt, sizeof got);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        bench_fma(k, out, N, cases[c].iters, cases[c].a, cases[c].b, "fma");
+        clrt_read(rt, out, 0, sizeof got, got);
+        ref_bench_fma(want, N, cases[c].iters, cases[c].a, cases[c].b, k->chains);
+        /* fma is correctly rounded in OpenCL and C alike, and the sums run in the same order:
+         * the same bits. */
+        check_close(cases[c].what, got, want, N, 0, 0);
+    }
+    /* The sums are not all alike: a kernel that ignored its work-item index would fail here. */
+    CHECK(want[0] != want[1], "work-items 0 and 1 give the same sum %g", (double)want[0]);
+    release(out);
+}
+
+static void test_copy(bench_kernels *k, clrt *rt) {
+    enum { N4 = 1001 };
+    static float src[4 * N4], got[4 * N4];
+    fill_uniform(src, 4 * N4, 7, -1e3f, 1e3f);
+    cl_mem s = upload(rt, src, sizeof src), d = clrt_alloc(rt, sizeof got);
+    clrt_fill_zero(rt, d, 0, sizeof got);
+    bench_copy(k, d, s, N4, "copy");
+    clrt_read(rt, d, 0, sizeof got, got);
+    check_same("copy of 1001 float4", got, src, sizeof src);
+    release(s);
+    release(d);
+}
+
+/* ---- the bench run -------------------------------------------------------------------------- */
+
+static const jv *item(const jv *doc, const char *name) {
+    const jv *items = jv_path(doc, "items");
+    for (int i = 0; items && i < items->count; i++) {
+        const jv *n = jv_path(&items->items[i], "name");
+        if (n && n->type == JV_STRING && strcmp(n->string, name) == 0) return &items->items[i];
+    }
+    CHECK(false, "the results lack the item \"%s\"", name);
+    return NULL;
+}
+
+static double num(const jv *v, const char *path) {
+    const jv *x = jv_path(v, path);
+    CHECK(x && x->type == JV_NUMBER, "\"%s\" is not a number", path);
+    return x && x->type == JV_NUMBER ? x->number : NAN;
+}
+
+static bool positive(double x) { return isfinite(x) && x > 0; }
+
+/* The work an item claims, back from its rate: rate (per second, in its unit) x median. */
+static void check_work(const jv *doc, const char *name, const char *unit, double want) {
+    const jv *it = item(doc, name);
+    if (!it) return;
+    const jv *u = jv_path(it, "rate_unit");
+    double scale = strcmp(unit, "images/s") == 0 ? 1 : 1e9;
+    double work = num(it, "rate") * scale * num(it, "median");
+    CHECK(u && u->type == JV_STRING && strcmp(u->string, unit) == 0, "%s: rate unit is not %s", name, unit);
+    CHECK(fabs(work - want) <= 1e-9 * want, "%s: %.17g of work per run, want %.17g", name, work, want);
+}
+
+static void check_items(const jv *doc) {
+    const jv *items = jv_path(doc, "items");
+    CHECK(items && items->type == JV_ARRAY && items->count >= 30, "items: not an array of 30 or more");
+    for (int i = 0; items && i < items->count; i++) {
+        const jv *it = &items->items[i], *name = jv_path(it, "name"), *rate = jv_path(it, "rate"),
+                 *share = jv_path(it, "share_of_peak"), *unit = jv_path(it, "unit");
+        const char *n = name && name->type == JV_STRING ? name->string : "?";
+        double med = num(it, "median"), lo = num(it, "min"), hi = num(it, "max"), runs = num(it, "repeats");
+        CHECK(name && name->type == JV_STRING && *n, "item %d has no name", i);
+        CHECK(unit && unit->type == JV_STRING && strcmp(unit->string, "s") == 0, "%s: unit is not \"s\"", n);
+        CHECK(positive(med) && positive(lo) && positive(hi) && lo <= med && med <= hi,
+              "%s: min %g, median %g, max %g are not positive and in order", n, lo, med, hi);
+        bool once = strstr(n, "cold") != NULL;
+        CHECK(runs == (once ? 1 : 3), "%s: %g runs, want %d", n, runs, once ? 1 : 3);
+        CHECK(rate && (rate->type == JV_NULL || (rate->type == JV_NUMBER && positive(rate->number))),
+              "%s: rate is neither null nor positive", n);
+        CHECK(share && (share->type == JV_NULL || (share->type == JV_NUMBER && positive(share->number))),
+              "%s: share_of_peak is neither null nor positive", n);
+    }
+}
+
+static void check_results(const char *path, const char *table) {
+    char *text = read_file(path, NULL), err[256] = "";
+    CHECK(text != NULL, "bench --json wrote no %s", path);
+    if (!text) return;
+    jv *doc = jv_parse(text, err, sizeof err);
+    CHECK(doc != NULL, "%s is not valid JSON: %s", path, err);
+    free(text);
+    if (!doc) return;
+    const char *strings[] = {"claug_version", "git_commit", "date", "tuning", "device.name", "device.vendor",
+                             "device.type", "device.driver", "device.platform", "device.opencl_c_version"};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        const jv *s = jv_path(doc, strings[i]);
+        CHECK(s && s->type == JV_STRING && *s->string, "\"%s\" is not a non-empty string", strings[i]);
+    }
+    const jv *date = jv_path(doc, "date");
+    CHECK(date && date->type == JV_STRING && strlen(date->string) == 20 && date->string[10] == 'T' &&
+              date->string[19] == 'Z',
+          "date is not YYYY-MM-DDTHH:MM:SSZ");
+    CHECK(num(doc, "batch_size") == B && num(doc, "repeats") == 3, "batch_size or repeats differ from the command's");
+    CHECK(num(doc, "device.compute_units") >= 1 && positive(num(doc, "device.global_memory_bytes")),
+          "device: no compute units or no memory");
+    CHECK(positive(num(doc, "peak_gflops")) && positive(num(doc, "copy_gbs")), "the peaks are not positive");
+    check_items(doc);
+
+    /* The peaks are their own reference. */
+    const char *peaks[] = {"FP32 peak (FMA chains)", "copy bandwidth (float4)"};
+    for (int i = 0; i < 2; i++) {
+        const jv *it = item(doc, peaks[i]);
+        if (it) CHECK(fabs(num(it, "share_of_peak") - 1) < 1e-12, "%s: share %g, not 1", peaks[i], num(it, "share_of_peak"));
+    }
+    CHECK(fabs(num(item(doc, "FP32 peak (FMA chains)"), "rate") - num(doc, "peak_gflops")) < 1e-9 * num(doc, "peak_gflops"),
+          "peak_gflops differs from the FMA item's rate");
+    /* The seed model's shapes, by hand: 28x28x1 -> 26x26x32 -> 24x24x32 -> pool 12x12x32 ->
+     * 10x10x32 -> pool 5x5x32 -> 800 -> 128 -> 10; 3x3 kernels. */
+    check_work(doc, "conv2d forward", "GFLOP/s", 2.0 * B * 32 * 26 * 26 * 1 * 9);
+    check_work(doc, "conv2d weight gradient", "GFLOP/s", 2.0 * B * 32 * 26 * 26 * 1 * 9);
+    check_work(doc, "conv2d_1 forward", "GFLOP/s", 2.0 * B * 32 * 24 * 24 * 32 * 9);
+    check_work(doc, "conv2d_1 input gradient", "GFLOP/s", 2.0 * B * 32 * 24 * 24 * 32 * 9);
+    check_work(doc, "conv2d_2 weight gradient", "GFLOP/s", 2.0 * B * 32 * 10 * 10 * 32 * 9);
+    check_work(doc, "dense forward", "GFLOP/s", 2.0 * B * 800 * 128);
+    check_work(doc, "dense backward", "GFLOP/s", 2 * 2.0 * B * 800 * 128);
+    check_work(doc, "dense_1 backward", "GFLOP/s", 2 * 2.0 * B * 128 * 10);
+    check_work(doc, "max_pooling2d forward", "GB/s", 4.0 * B * 32 * (24 * 24 + 12 * 12) + B * 32 * 12 * 12);
+    check_work(doc, "max_pooling2d_1 backward", "GB/s", 4.0 * B * 32 * (10 * 10 + 5 * 5) + B * 32 * 5 * 5);
+    check_work(doc, "SGEMM dense weight gradient", "GFLOP/s", 2.0 * 128 * 800 * B);
+    check_work(doc, "SGEMM dense_1 input gradient", "GFLOP/s", 2.0 * B * 128 * 10);
+    check_work(doc, "gather + augment (rotation 10)", "images/s", B);
+    check_work(doc, "training step", "images/s", B);
+    check_work(doc, "epoch estimate", "images/s", 60000);
+    /* An epoch is 60000 / B training steps and 10000 / B evaluation batches. */
+    double epoch = num(item(doc, "epoch estimate"), "median"),
+           want = 7500 * num(item(doc, "training step"), "median") + 1250 * num(item(doc, "evaluation step"), "median");
+    CHECK(fabs(epoch - want) <= 1e-9 * want, "epoch estimate %.9g s, want %.9g s", epoch, want);
+    const char *more[] = {"adam", "softmax cross-entropy", "gather", "training step, augmented",
+                          "kernel build, cold", "kernel build, warm", "first step after a cold build"};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) item(doc, more[i]);
+
+    /* The table printed has every item's row. */
+    const jv *items = jv_path(doc, "items");
+    CHECK(strstr(table, "median") && strstr(table, "share"), "the table has no header:\n%s", table);
+    for (int i = 0; items && i < items->count; i++) {
+        const char *n = jv_path(&items->items[i], "name")->string;
+        char row[80];
+        snprintf(row, sizeof row, "\n%s ", n);
+        CHECK(strstr(table, row) != NULL, "the table has no row \"%s\"", n);
+    }
+    jv_free(doc);
+}
+
+/* ---- compare ----------------------------------------------------------------------------------- */
+
+/* The line of `text` that starts with `name` followed by a space. */
+static const char *row_of(const char *text, const char *name, char *line, size_t len) {
+    char key[96];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *at = strstr(text, key);
+    if (!at) return NULL;
+    at++;
+    size_t n = strcspn(at, "\n");
+    snprintf(line, len, "%.*s", (int)n, at);
+    return line;
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) die(1, "cannot write %s", path);
+}
+
+static void test_compare(const char *results, const char *dir) {
+    char *out, *err, line[512];
+    int rc = run_claug(&out, &err, (const char *[]){"bench", "--compare", results, results, NULL});
+    CHECK(rc == 0, "bench --compare F F: exit %d\n%s", rc, err);
+    CHECK(strstr(out, "[1] batch 8, ") && strstr(out, "[2] batch 8, ") && strstr(out, "time [1]/[2]"),
+          "bench --compare F F: no column headers:\n%s", out);
+    const char *rows[] = {"FP32 peak (FMA chains)", "conv2d_1 forward", "training step", "kernel build, cold"};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *l = row_of(out, rows[i], line, sizeof line);
+        size_t n = l ? strlen(l) : 0;
+        CHECK(l && n >= 6 && strcmp(l + n - 6, "| 1.00") == 0,
+              "bench --compare F F: row \"%s\" does not end with the ratio 1.00: %s", rows[i], l ? l : "(none)");
+    }
+    free(out);
+    free(err);
+
+    /* A second file with one item, twice as fast: the ratio 2.00 there, '-' elsewhere. */
+    char *text = read_file(results, NULL), other[1024], path[1024], perr[256];
+    jv *doc = text ? jv_parse(text, perr, sizeof perr) : NULL;
+    double med = doc ? num(item(doc, "FP32 peak (FMA chains)"), "median") : 1;
+    snprintf(path, sizeof path, "%s/other.json", dir);
+    snprintf(other, sizeof other,
+             "{\"device\": {\"name\": \"Other GPU\"}, \"batch_size\": 64, \"items\": [{\"name\": \"FP32 peak (FMA "
+             "chains)\", \"median\": %.17g, \"rate\": 1e4, \"rate_unit\": \"GFLOP/s\"}, {\"name\": \"only here\", "
+             "\"median\": 0.5, \"rate\": null, \"rate_unit\": null}]}",
+             med / 2);
+    write_text(path, other);
+    rc = run_claug(&out, &err, (const char *[]){"bench", "--compare", results, path, NULL});
+    CHECK(rc == 0 && strstr(out, "[2] batch 64, Other GPU"), "bench --compare F G: exit %d\n%s%s", rc, out, err);
+    const char *l = row_of(out, "FP32 peak (FMA chains)", line, sizeof line);
+    CHECK(l && strstr(l, "| 2.00") && strstr(l, "10000 GFLOP/s"), "compare: FP32 row lacks ratio 2.00: %s", l ? l : "");
+    l = row_of(out, "adam", line, sizeof line);
+    CHECK(l && strstr(l, "| -  ") && strlen(l) > 3 && strcmp(l + strlen(l) - 3, "| -") == 0,
+          "compare: the row of an item the second file lacks shows no '-': %s", l ? l : "");
+    l = row_of(out, "only here", line, sizeof line);
+    CHECK(l && strstr(l, "| -  ") && strstr(l, "500.000 ms"), "compare: the second file's own item: %s", l ? l : "");
+    free(out);
+    free(err);
+
+    /* Three files: no ratio column. */
+    rc = run_claug(&out, &err, (const char *[]){"bench", "--compare", results, path, results, NULL});
+    CHECK(rc == 0 && strstr(out, "[3] batch 8") && !strstr(out, "time [1]/[2]"), "compare of three files:\n%s%s", out,
+          err);
+    free(out);
+    free(err);
+
+    /* Bad files: exit 2, the file named. */
+    char truncated[1024], foreign[1024], missing[1024];
+    snprintf(truncated, sizeof truncated, "%s/truncated.json", dir);
+    snprintf(foreign, sizeof foreign, "%s/foreign.json", dir);
+    snprintf(missing, sizeof missing, "%s/no such file.json", dir);
+    if (text) text[strlen(text) / 2] = 0;
+    write_text(truncated, text ? text : "{");
+    write_text(foreign, "{\"device\": {}, \"items\": []}\n");
+    const struct {
+        const char *path, *phrase;
+    } bad[] = {{missing, "cannot read the file"}, {truncated, "not valid JSON"}, {foreign, "not a result of"}};
+    for (int i = 0; i < 3; i++) {
+        rc = run_claug(&out, &err, (const char *[]){"bench", "--compare", results, bad[i].path, NULL});
+        CHECK(rc == EXIT_USAGE && strstr(err, bad[i].path) && strstr(err, bad[i].phrase),
+              "bench --compare with %s: exit %d (want 2), message lacks the file or '%s':\n%s", bad[i].path, rc,
+              bad[i].phrase, err);
+        free(out);
+        free(err);
+    }
+    jv_free(doc);
+    free(text);
+}
+
+static void expect_usage(const char *phrase, const char *const *args) {
+    char *out, *err;
+    int rc = run_claug(&out, &err, args);
+    CHECK(rc == EXIT_USAGE && strstr(err, phrase), "claug %s %s ...: exit %d (want 2), message lacks '%s':\n%s",
+          args[0], args[1] ? args[1] : "", rc, phrase, err);
+    free(out);
+    free(err);
+}
+
+int main(void) {
+    clrt *rt = clrt_open(NULL, NULL);
+    bench_kernels k;
+    bench_kernels_init(&k, rt);
+    test_fma(&k, rt);
+    test_copy(&k, rt);
+    bench_kernels_release(&k);
+    clrt_close(rt);
+
+    expect_usage("--repeats expects a whole number", (const char *[]){"bench", "--repeats", "0", NULL});
+    expect_usage("unexpected argument 'x.json'", (const char *[]){"bench", "x.json", NULL});
+    expect_usage("--compare needs one or more JSON files", (const char *[]){"bench", "--compare", NULL});
+    expect_usage("--compare and --json exclude each other",
+                 (const char *[]){"bench", "--compare", "a.json", "--json", "b.json", NULL});
+    expect_usage("option --compare does not apply to `train`", (const char *[]){"train", "--compare", NULL});
+    expect_usage("--json /nonexistent/x.json: cannot create",
+                 (const char *[]){"bench", "--json", "/nonexistent/x.json", NULL});
+
+    const char *dir = scratch_dir("bench");
+    char results[1024];
+    snprintf(results, sizeof results, "%s/results.json", dir);
+    char *out, *err;
+    int rc = run_claug(&out, &err,
+                       (const char *[]){"bench", "--json", results, "--repeats", "3", "--batch-size", "8", NULL});
+    CHECK(rc == 0, "bench --json: exit %d\n%s%s", rc, out, err);
+    printf("%s", out);
+    if (rc == 0) {
+        check_results(results, out);
+        test_compare(results, dir);
+    }
+    free(out);
+    free(err);
+    return check_done("test_bench");
+}
