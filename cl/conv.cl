@@ -1,36 +1,50 @@
 /* conv.cl -- convolution kernels for claug (OpenCL C 1.2).
  *
  * All tensors are NCHW float32; convolutions are "valid", stride 1, any CI, CO, K, H, W.
- * OH = H-K+1, OW = W-K+1, OHW = OH*OW, T = CI*K*K (number of taps), CO8 = CO rounded up to 8.
- * Every kernel takes a 1-D (CPU variant, helpers) or 2-D/3-D (GPU variant) global size that
- * the host rounds up to the work-group size; surplus work-items are guarded.
+ * OH = H-K+1, OW = W-K+1, OHW = OH*OW, T = CI*K*K (taps), CO8 = CO rounded up to 8.
+ * The host rounds every global size up to the work-group size; surplus work-items are guarded.
+ * Index arithmetic assumes that every tensor has fewer than 2^31 elements.
  *
  * The input gradient has no kernel of its own: dX = conv_fwd(x = gpad, wt = wf, CI' = CO,
  * CO' = CI, H' = OH+2(K-1), W' = OW+2(K-1), has_bias = 0, relu = 0), i.e. a full convolution
  * of the zero-padded output gradient with the flipped, transposed weights.
  *
+ * Kernels and global sizes (1-D unless stated):
+ *   conv_fwd           ceil(N*OHW / CONV_TP) * ceil(CO8/8 / CONV_CB)
+ *   conv_bwd_w         nsplit * (ceil(T / CONV_WT) + 1) * ceil(CO8/8 / CONV_WCB)
+ *   conv_fwd_lm        2-D (ceil(N*OHW / CONV_LM_TM) * CONV_LM_TM/CONV_LM_RM,
+ *                           ceil(CO8 / CONV_LM_TN) * CONV_LM_TN/CONV_LM_RN),
+ *                      local (CONV_LM_TM/CONV_LM_RM, CONV_LM_TN/CONV_LM_RN)
+ *   conv_bwd_w_lm      3-D (ceil(CO8 / CONV_LM_TN) * CONV_LM_TN/CONV_LM_RN,
+ *                           ceil((T+1) / CONV_LM_TM) * CONV_LM_TM/CONV_LM_RM, nsplit),
+ *                      local (CONV_LM_TN/CONV_LM_RN, CONV_LM_TM/CONV_LM_RM, 1)
+ *   conv_w_prep        CO8 * CI8 * K*K
+ *   conv_bwd_prep      N * CO8/8 * (OH + 2P), P = need_dx ? K-1 : 0
+ *   conv_bwd_w_finish  CO * (T+1)
+ *
  * Tunables (-D build options):
- *   CPU variant (conv_fwd, conv_bwd_w): one work-item owns a register tile of float8
- *   accumulators and streams over the reduction dimension; no local memory, no barriers.
- *     CONV_TP   forward: output pixels per work-item (pixels are flattened over n,y,x, so a
- *               tile may span rows and images)                                 default 6
- *     CONV_CB   forward: blocks of 8 output channels per work-item             default 2
- *     CONV_WT   weight gradient: taps (ci,kh,kw) per work-item                  default 6
- *     CONV_WCB  weight gradient: blocks of 8 output channels per work-item      default 2
- *     CONV_TP*CONV_CB (and CONV_WT*CONV_WCB) float8 accumulators must fit the register file
- *     together with the CB weight vectors and one broadcast: about 12 on AVX2 (16 ymm).
- *     Local size: any; on PoCL (pthread) 8..64 is best, see REPORT.md.
+ *   CPU variant (conv_fwd, conv_bwd_w): a work-item owns a register tile of float8
+ *   accumulators and streams over the whole reduction; no local memory, no barriers.
+ *     CONV_TP    forward: output pixels per work-item, flattened over (n, y, x) so that a tile
+ *                may span rows and images                                          default 6
+ *     CONV_CB    forward: blocks of 8 output channels per work-item                 default 2
+ *     CONV_WT    weight gradient: taps (ci, kh, kw) per work-item                    default 6
+ *     CONV_WCB   weight gradient: blocks of 8 output channels per work-item          default 2
+ *     CONV_KFAST kernel size that gets a fully unrolled kw loop in conv_fwd; other sizes
+ *                take the generic loop                                             default 3
+ *     TP*CB (and WT*WCB) float8 accumulators plus CB weight vectors and one broadcast must
+ *     fit the vector registers: 12 accumulators suit AVX2's 16 ymm registers.
+ *     Any local size works; see REPORT.md for the measured best on PoCL.
  *   GPU variant (conv_fwd_lm, conv_bwd_w_lm): local-memory tiled implicit GEMM.
  *     CONV_LM_TM  forward: output pixels per work-group tile;
- *                 weight gradient: taps per work-group tile                    default 64
- *     CONV_LM_TN  output channels per work-group tile                          default 32
- *     CONV_LM_KC  reduction chunk staged in local memory per barrier pair
- *                 (taps for the forward, pixels for the weight gradient)       default 16
- *     CONV_LM_RM  register tile rows per work-item (pixels fwd / taps dW)      default 4
- *     CONV_LM_RN  register tile columns per work-item (output channels)        default 2
- *     The local size is fixed by these: (CONV_LM_TM/CONV_LM_RM, CONV_LM_TN/CONV_LM_RN) for
- *     conv_fwd_lm and (CONV_LM_TN/CONV_LM_RN, CONV_LM_TM/CONV_LM_RM, 1) for conv_bwd_w_lm;
- *     CONV_LM_TM % CONV_LM_RM == 0 and CONV_LM_TN % CONV_LM_RN == 0 are required.
+ *                 weight gradient: taps per work-group tile                        default 64
+ *     CONV_LM_TN  output channels per work-group tile                              default 32
+ *     CONV_LM_KC  reduction chunk staged in local memory between barriers
+ *                 (taps for the forward, pixels for the weight gradient)           default 16
+ *     CONV_LM_RM  register tile rows per work-item (pixels fwd, taps dW)           default 4
+ *     CONV_LM_RN  register tile columns per work-item (output channels)            default 2
+ *     CONV_LM_TM must be a multiple of CONV_LM_RM and CONV_LM_TN of CONV_LM_RN; the local size
+ *     is fixed by them (see above, and reqd_work_group_size).
  */
 
 #ifndef CONV_TP
@@ -44,6 +58,9 @@
 #endif
 #ifndef CONV_WCB
 #define CONV_WCB 2
+#endif
+#ifndef CONV_KFAST
+#define CONV_KFAST 3
 #endif
 #ifndef CONV_LM_TM
 #define CONV_LM_TM 64
@@ -63,14 +80,58 @@
 
 #define CONV_LM_WM (CONV_LM_TM / CONV_LM_RM)
 #define CONV_LM_WN (CONV_LM_TN / CONV_LM_RN)
+#define CONV_LM_NT (CONV_LM_WM * CONV_LM_WN)
 
 /* ------------------------------------------------------------------------------------------ */
 /* CPU variant                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Work-item = CONV_TP output pixels x CONV_CB blocks of 8 output channels. Per tap: CB float8
- * weight loads, TP scalar input loads (each broadcast to all lanes), TP*CB vector FMAs. The
- * channel group varies fastest across work-items so that neighbours share the input pixels. */
+/* One tap of a forward register tile: CB float8 weight loads, TP scalar input loads broadcast to
+ * all lanes, TP*CB FMAs. xp[i] + xo is the input value of pixel i for this tap. */
+__attribute__((always_inline)) inline void conv_fwd_tap(float8 *acc, const __global float **xp,
+                                                        int xo, const __global float8 *wv,
+                                                        const int *blk)
+{
+    float8 w8[CONV_CB];
+#pragma unroll
+    for (int j = 0; j < CONV_CB; ++j)
+        w8[j] = wv[blk[j]];
+#pragma unroll
+    for (int i = 0; i < CONV_TP; ++i) {
+        const float8 xv = (float8)(xp[i][xo]);
+#pragma unroll
+        for (int j = 0; j < CONV_CB; ++j)
+            acc[i * CONV_CB + j] = fma(xv, w8[j], acc[i * CONV_CB + j]);
+    }
+}
+
+/* The whole reduction of one forward register tile over the taps (ci, kh, kw); wv + blk[j] is
+ * the weight vector of block j for the current tap. It is inlined twice, once with constant
+ * blk[] so that the CB weight vectors of a tap are fixed offsets from one pointer (that saves
+ * the general-purpose registers the TP input pointers need), and kw is fully unrolled for the
+ * common kernel size; both were worth about 15% on PoCL. */
+__attribute__((always_inline)) inline void conv_fwd_tile(float8 *acc, const __global float **xp,
+                                                         const __global float8 *wv, const int *blk,
+                                                         int CI, int K, int W, int HW, int nb)
+{
+    int xo = 0;
+    for (int ci = 0; ci < CI; ++ci, xo += HW - K * W) {
+        for (int kh = 0; kh < K; ++kh, xo += W) {
+            if (K == CONV_KFAST) {
+#pragma unroll
+                for (int kw = 0; kw < CONV_KFAST; ++kw, wv += nb)
+                    conv_fwd_tap(acc, xp, xo + kw, wv, blk);
+            } else {
+                for (int kw = 0; kw < K; ++kw, wv += nb)
+                    conv_fwd_tap(acc, xp, xo + kw, wv, blk);
+            }
+        }
+    }
+}
+
+/* Work-item = CONV_TP output pixels x CONV_CB blocks of 8 output channels (channel group cg),
+ * accumulated in registers over all CI*K*K taps. The channel group varies fastest across
+ * work-items so that neighbours share input pixels. */
 __kernel void conv_fwd(__global float *y,          /* (N, CO, OH, OW) */
                        __global const float *x,    /* (N, CI, H, W) */
                        __global const float *wt,   /* (CI*K*K, CO8), zero padded columns */
@@ -86,66 +147,121 @@ __kernel void conv_fwd(__global float *y,          /* (N, CO, OH, OW) */
         return;
     const int cg = gid % ncg;
     const int p0 = (gid / ncg) * CONV_TP;
+    const int n0 = p0 / OHW, r0 = p0 - n0 * OHW;
 
-    /* Tail pixels and tail channel blocks are clamped to valid ones so the hot loop needs no
-     * guards; their results are simply not stored. */
+    /* Pixels past the end of the batch repeat the previous one, so the hot loop needs no guards;
+     * their results are not stored. */
     const __global float *xp[CONV_TP];
+    {
+        int n = n0, oy = r0 / OW, ox = r0 - oy * OW;
 #pragma unroll
-    for (int i = 0; i < CONV_TP; ++i) {
-        const int p = min(p0 + i, NP - 1);
-        const int n = p / OHW, r = p - n * OHW, oy = r / OW;
-        xp[i] = x + (size_t)n * CI * HW + oy * W + (r - oy * OW);
+        for (int i = 0; i < CONV_TP; ++i) {
+            xp[i] = n < N ? x + (size_t)n * CI * HW + oy * W + ox : xp[max(i - 1, 0)];
+            if (++ox == OW) {
+                ox = 0;
+                if (++oy == OH) {
+                    oy = 0;
+                    ++n;
+                }
+            }
+        }
     }
-    int blk[CONV_CB];
-#pragma unroll
-    for (int j = 0; j < CONV_CB; ++j)
-        blk[j] = min(cg * CONV_CB + j, nb - 1);
 
     float8 acc[CONV_TP * CONV_CB];
 #pragma unroll
     for (int a = 0; a < CONV_TP * CONV_CB; ++a)
         acc[a] = (float8)(0.0f);
 
-    const __global float8 *wv = (const __global float8 *)wt;
-    int xo = 0;
-    for (int ci = 0; ci < CI; ++ci, xo += HW - K * W) {
-        for (int kh = 0; kh < K; ++kh, xo += W) {
-            for (int kw = 0; kw < K; ++kw, wv += nb) {
-                float8 w8[CONV_CB];
+    /* The tile computes blocks b0..b0+CB-1; the last group is shifted down to stay inside the
+     * CO8 columns (overlapping its neighbour, whose blocks it then does not store). With fewer
+     * than CB blocks in all, out-of-range blocks repeat the last one instead. */
+    const int b0 = max(min(cg * CONV_CB, nb - CONV_CB), 0);
+    int blk[CONV_CB];
+    if (nb >= CONV_CB) {
 #pragma unroll
-                for (int j = 0; j < CONV_CB; ++j)
-                    w8[j] = wv[blk[j]];
+        for (int j = 0; j < CONV_CB; ++j)
+            blk[j] = j;
+        conv_fwd_tile(acc, xp, (const __global float8 *)wt + b0, blk, CI, K, W, HW, nb);
+    } else {
 #pragma unroll
-                for (int i = 0; i < CONV_TP; ++i) {
-                    const float8 xv = (float8)(xp[i][xo + kw]);
-#pragma unroll
-                    for (int j = 0; j < CONV_CB; ++j)
-                        acc[i * CONV_CB + j] = fma(xv, w8[j], acc[i * CONV_CB + j]);
-                }
-            }
-        }
+        for (int j = 0; j < CONV_CB; ++j)
+            blk[j] = min(j, nb - 1);
+        conv_fwd_tile(acc, xp, (const __global float8 *)wt, blk, CI, K, W, HW, nb);
     }
 
 #pragma unroll
     for (int j = 0; j < CONV_CB; ++j) {
-        if (cg * CONV_CB + j >= nb)
-            break;
-        const int co0 = (cg * CONV_CB + j) * 8;
-        float b[8];
-        for (int c = 0; c < 8; ++c)
-            b[c] = (has_bias && co0 + c < CO) ? bias[co0 + c] : 0.0f;
+        const int co0 = (b0 + j) * 8;
+        if (b0 + j < cg * CONV_CB || j >= nb)
+            continue;
+        float8 b8 = (float8)(0.0f);
+        if (has_bias) {
+            const int l = CO - 1;
+            b8 = (float8)(bias[min(co0, l)], bias[min(co0 + 1, l)], bias[min(co0 + 2, l)],
+                          bias[min(co0 + 3, l)], bias[min(co0 + 4, l)], bias[min(co0 + 5, l)],
+                          bias[min(co0 + 6, l)], bias[min(co0 + 7, l)]);
+        }
+        int n = n0, r = r0;
 #pragma unroll
         for (int i = 0; i < CONV_TP; ++i) {
-            const int p = p0 + i;
-            if (p >= NP)
-                break;
-            const int n = p / OHW, r = p - n * OHW;
-            float v[8];
-            vstore8(acc[i * CONV_CB + j], 0, v);
-            __global float *yp = y + ((size_t)n * CO + co0) * OHW + r;
-            for (int c = 0; c < 8 && co0 + c < CO; ++c) {
-                const float o = v[c] + b[c];
-                yp[c * OHW] = relu ? fmax(o, 0.0f) : o;
+            if (n < N) {
+                float8 o = acc[i * CONV_CB + j] + b8;
+                if (relu)
+                    o = fmax(o, (float8)(0.0f));
+                __global float *yp = y + ((size_t)n * CO + co0) * OHW + r;
+                if (co0 + 8 <= CO) {
+                    yp[0] = o.s0;
+                    yp[OHW] = o.s1;
+                    yp[2 * OHW] = o.s2;
+                    yp[3 * OHW] = o.s3;
+                    yp[4 * OHW] = o.s4;
+                    yp[5 * OHW] = o.s5;
+                    yp[6 * OHW] = o.s6;
+                    yp[7 * OHW] = o.s7;
+                } else {
+                    float v[8];
+                    vstore8(o, 0, v);
+                    for (int c = 0; c < CO - co0; ++c)
+                        yp[c * OHW] = v[c];
+                }
+            }
+            if (++r == OHW) {
+                r = 0;
+                ++n;
+            }
+        }
+    }
+}
+
+/* The whole reduction of one weight-gradient register tile over images n0..n1-1:
+ * acc[i][j] += x[tap i at pixel p] * g[p][block blk[j]]. Inlined twice like conv_fwd_tile. The
+ * input is addressed through one pointer per tap and image row, with the column as the only
+ * index: computing int offsets per pixel instead made LLVM hoist all loads and spill
+ * accumulators (23% slower). */
+__attribute__((always_inline)) inline void conv_bwd_w_tile(float8 *acc, const __global float *x,
+                                                           const __global float8 *g8,
+                                                           const int *blk, const int *toff, int n0,
+                                                           int n1, int CI, int HW, int W, int OH,
+                                                           int OW, int nb)
+{
+    for (int n = n0; n < n1; ++n) {
+        for (int oy = 0; oy < OH; ++oy) {
+            const __global float *xr[CONV_WT];
+#pragma unroll
+            for (int i = 0; i < CONV_WT; ++i)
+                xr[i] = x + (size_t)n * CI * HW + oy * W + toff[i];
+            for (int ox = 0; ox < OW; ++ox, g8 += nb) {
+                float8 gv[CONV_WCB];
+#pragma unroll
+                for (int j = 0; j < CONV_WCB; ++j)
+                    gv[j] = g8[blk[j]];
+#pragma unroll
+                for (int i = 0; i < CONV_WT; ++i) {
+                    const float8 xv = (float8)(xr[i][ox]);
+#pragma unroll
+                    for (int j = 0; j < CONV_WCB; ++j)
+                        acc[i * CONV_WCB + j] = fma(xv, gv[j], acc[i * CONV_WCB + j]);
+                }
             }
         }
     }
@@ -173,10 +289,9 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) *
     const int s = gid / (ncg * ntt);
     const int n0 = s * N / nsplit, n1 = (s + 1) * N / nsplit;
 
-    int blk[CONV_WCB];
-#pragma unroll
-    for (int j = 0; j < CONV_WCB; ++j)
-        blk[j] = min(cg * CONV_WCB + j, nb - 1);
+    /* Channel blocks as in conv_fwd: the last group is shifted down, and with fewer than WCB
+     * blocks in all the missing ones repeat the last. */
+    const int b0 = max(min(cg * CONV_WCB, nb - CONV_WCB), 0);
     const __global float8 *g8 = (const __global float8 *)g + (size_t)n0 * OHW * nb;
     __global float *out = dwp + (size_t)s * (T + 1) * (nb * 8);
 
@@ -188,15 +303,17 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) *
         for (int q = 0; q < (n1 - n0) * OHW; ++q, g8 += nb) {
 #pragma unroll
             for (int j = 0; j < CONV_WCB; ++j)
-                sb[j] += g8[blk[j]];
+                sb[j] += g8[min(b0 + j, nb - 1)];
         }
 #pragma unroll
         for (int j = 0; j < CONV_WCB; ++j)
-            if (cg * CONV_WCB + j < nb)
-                vstore8(sb[j], 0, out + (size_t)T * (nb * 8) + (cg * CONV_WCB + j) * 8);
+            if (b0 + j >= cg * CONV_WCB && j < nb)
+                vstore8(sb[j], 0, out + (size_t)T * (nb * 8) + (b0 + j) * 8);
         return;
     }
 
+    /* Taps past the end repeat the last one (their sums are not stored), so the hot loop needs
+     * no guards. */
     int toff[CONV_WT];
 #pragma unroll
     for (int i = 0; i < CONV_WT; ++i) {
@@ -209,36 +326,26 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) *
 #pragma unroll
     for (int a = 0; a < CONV_WT * CONV_WCB; ++a)
         acc[a] = (float8)(0.0f);
-
-    for (int n = n0; n < n1; ++n) {
-        const __global float *xn = x + (size_t)n * CI * HW;
-        for (int oy = 0; oy < OH; ++oy) {
-            const __global float *xr = xn + oy * W;
-            for (int ox = 0; ox < OW; ++ox, g8 += nb) {
-                float8 gv[CONV_WCB];
+    int blk[CONV_WCB];
+    if (nb >= CONV_WCB) {
 #pragma unroll
-                for (int j = 0; j < CONV_WCB; ++j)
-                    gv[j] = g8[blk[j]];
+        for (int j = 0; j < CONV_WCB; ++j)
+            blk[j] = j;
+        conv_bwd_w_tile(acc, x, g8 + b0, blk, toff, n0, n1, CI, HW, W, OH, OW, nb);
+    } else {
 #pragma unroll
-                for (int i = 0; i < CONV_WT; ++i) {
-                    const float8 xv = (float8)(xr[ox + toff[i]]);
-#pragma unroll
-                    for (int j = 0; j < CONV_WCB; ++j)
-                        acc[i * CONV_WCB + j] = fma(xv, gv[j], acc[i * CONV_WCB + j]);
-                }
-            }
-        }
+        for (int j = 0; j < CONV_WCB; ++j)
+            blk[j] = min(j, nb - 1);
+        conv_bwd_w_tile(acc, x, g8, blk, toff, n0, n1, CI, HW, W, OH, OW, nb);
     }
 
 #pragma unroll
     for (int i = 0; i < CONV_WT; ++i) {
         const int t = tt * CONV_WT + i;
-        if (t >= T)
-            break;
 #pragma unroll
         for (int j = 0; j < CONV_WCB; ++j)
-            if (cg * CONV_WCB + j < nb)
-                vstore8(acc[i * CONV_WCB + j], 0, out + (size_t)t * (nb * 8) + (cg * CONV_WCB + j) * 8);
+            if (t < T && b0 + j >= cg * CONV_WCB && j < nb)
+                vstore8(acc[i * CONV_WCB + j], 0, out + (size_t)t * (nb * 8) + (b0 + j) * 8);
     }
 }
 
@@ -248,7 +355,9 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) *
 
 /* C[p][co] = sum_t X[p][t] * wt[t][co] over pixels p flattened across the batch. Local dim 0
  * runs over pixels so that both the im2col gathers and the NCHW stores are coalesced; each
- * work-item's rows/columns are strided by the work-group extent for the same reason. */
+ * work-item's rows and columns are strided by the work-group extent for the same reason.
+ * Pixel bases (once) and tap offsets (per chunk) are tabulated in local memory so that the
+ * gathers do no divisions. */
 __kernel __attribute__((reqd_work_group_size(CONV_LM_WM, CONV_LM_WN, 1)))
 void conv_fwd_lm(__global float *y,          /* (N, CO, OH, OW) */
                  __global const float *x,    /* (N, CI, H, W) */
@@ -258,7 +367,8 @@ void conv_fwd_lm(__global float *y,          /* (N, CO, OH, OW) */
 {
     __local float xs[CONV_LM_KC][CONV_LM_TM];
     __local float ws[CONV_LM_KC][CONV_LM_TN];
-    __local int pbase[CONV_LM_TM];
+    __local int pbase[CONV_LM_TM]; /* -1: pixel past the end of the batch */
+    __local int toff[CONV_LM_KC];  /* -1: tap past the end */
 
     const int OH = H - K + 1, OW = W - K + 1, OHW = OH * OW, HW = H * W, KK = K * K;
     const int NP = N * OHW, T = CI * KK, CO8 = ((CO + 7) >> 3) * 8;
@@ -266,16 +376,10 @@ void conv_fwd_lm(__global float *y,          /* (N, CO, OH, OW) */
     const int lid = tn * CONV_LM_WM + tm;
     const int p0 = get_group_id(0) * CONV_LM_TM, c0 = get_group_id(1) * CONV_LM_TN;
 
-    /* Pixel base offsets are reused by every chunk, so they are computed once; -1 marks pixels
-     * past the end of the batch. */
-    for (int m = lid; m < CONV_LM_TM; m += CONV_LM_WM * CONV_LM_WN) {
+    for (int m = lid; m < CONV_LM_TM; m += CONV_LM_NT) {
         const int p = p0 + m;
-        if (p < NP) {
-            const int n = p / OHW, r = p - n * OHW, oy = r / OW;
-            pbase[m] = n * CI * HW + oy * W + (r - oy * OW);
-        } else {
-            pbase[m] = -1;
-        }
+        const int n = p / OHW, r = p - n * OHW, oy = r / OW;
+        pbase[m] = p < NP ? n * CI * HW + oy * W + (r - oy * OW) : -1;
     }
 
     float acc[CONV_LM_RM][CONV_LM_RN];
@@ -285,16 +389,17 @@ void conv_fwd_lm(__global float *y,          /* (N, CO, OH, OW) */
 
     for (int t0 = 0; t0 < T; t0 += CONV_LM_KC) {
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (int e = lid; e < CONV_LM_KC * CONV_LM_TM; e += CONV_LM_WM * CONV_LM_WN) {
-            const int kk = e / CONV_LM_TM, m = e - kk * CONV_LM_TM, t = t0 + kk;
-            float v = 0.0f;
-            if (t < T && pbase[m] >= 0) {
-                const int ci = t / KK, kh = (t - ci * KK) / K;
-                v = x[pbase[m] + ci * HW + kh * W + (t - ci * KK - kh * K)];
-            }
-            xs[kk][m] = v;
+        for (int kk = lid; kk < CONV_LM_KC; kk += CONV_LM_NT) {
+            const int t = t0 + kk, ci = t / KK, kh = (t - ci * KK) / K;
+            toff[kk] = t < T ? ci * HW + kh * W + (t - ci * KK - kh * K) : -1;
         }
-        for (int e = lid; e < CONV_LM_KC * CONV_LM_TN; e += CONV_LM_WM * CONV_LM_WN) {
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int e = lid; e < CONV_LM_KC * CONV_LM_TM; e += CONV_LM_NT) {
+            const int kk = e / CONV_LM_TM, m = e - kk * CONV_LM_TM;
+            const int pb = pbase[m], to = toff[kk];
+            xs[kk][m] = (pb >= 0 && to >= 0) ? x[pb + to] : 0.0f;
+        }
+        for (int e = lid; e < CONV_LM_KC * CONV_LM_TN; e += CONV_LM_NT) {
             const int kk = e / CONV_LM_TN, c = e - kk * CONV_LM_TN, t = t0 + kk;
             ws[kk][c] = (t < T && c0 + c < CO8) ? wt[(size_t)t * CO8 + c0 + c] : 0.0f;
         }
@@ -313,22 +418,21 @@ void conv_fwd_lm(__global float *y,          /* (N, CO, OH, OW) */
 
     for (int i = 0; i < CONV_LM_RM; ++i) {
         const int p = p0 + tm + i * CONV_LM_WM;
-        if (p >= NP)
-            continue;
         const int n = p / OHW, r = p - n * OHW;
         for (int j = 0; j < CONV_LM_RN; ++j) {
             const int co = c0 + tn + j * CONV_LM_WN;
-            if (co >= CO)
-                continue;
-            float o = acc[i][j] + (has_bias ? bias[co] : 0.0f);
-            y[((size_t)n * CO + co) * OHW + r] = relu ? fmax(o, 0.0f) : o;
+            if (p < NP && co < CO) {
+                const float o = acc[i][j] + (has_bias ? bias[co] : 0.0f);
+                y[((size_t)n * CO + co) * OHW + r] = relu ? fmax(o, 0.0f) : o;
+            }
         }
     }
 }
 
 /* dW[t][co] = sum_p X[p][t] * g[p][co] over the pixels of one split (group id 2), with the
  * bias row t == T treated as a tap whose input is constant 1. Local dim 0 runs over channels
- * because g rows and dwp rows are contiguous in co. */
+ * because g rows and dwp rows are contiguous in co. Tap offsets (once) and pixel bases (per
+ * chunk) are tabulated in local memory so that the gathers do no divisions. */
 __kernel __attribute__((reqd_work_group_size(CONV_LM_WN, CONV_LM_WM, 1)))
 void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
                    __global const float *x, /* (N, CI, H, W) */
@@ -337,7 +441,8 @@ void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
 {
     __local float xs[CONV_LM_KC][CONV_LM_TM];
     __local float gs[CONV_LM_KC][CONV_LM_TN];
-    __local int toff[CONV_LM_TM];
+    __local int toff[CONV_LM_TM];  /* -1: the bias row (input 1), -2: tap past the end (0) */
+    __local int pbase[CONV_LM_KC]; /* -1: pixel past the end of the split */
 
     const int OH = H - K + 1, OW = W - K + 1, OHW = OH * OW, HW = H * W, KK = K * K;
     const int T = CI * KK, CO8 = ((CO + 7) >> 3) * 8;
@@ -347,15 +452,9 @@ void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
     const int s = get_group_id(2);
     const int q0 = (s * N / nsplit) * OHW, q1 = ((s + 1) * N / nsplit) * OHW;
 
-    /* Tap offsets: -1 is the bias row (input 1), -2 a tap past the end (input 0). */
-    for (int m = lid; m < CONV_LM_TM; m += CONV_LM_WM * CONV_LM_WN) {
-        const int t = t0 + m;
-        if (t < T) {
-            const int ci = t / KK, kh = (t - ci * KK) / K;
-            toff[m] = ci * HW + kh * W + (t - ci * KK - kh * K);
-        } else {
-            toff[m] = t == T ? -1 : -2;
-        }
+    for (int m = lid; m < CONV_LM_TM; m += CONV_LM_NT) {
+        const int t = t0 + m, ci = t / KK, kh = (t - ci * KK) / K;
+        toff[m] = t < T ? ci * HW + kh * W + (t - ci * KK - kh * K) : (t == T ? -1 : -2);
     }
 
     float acc[CONV_LM_RM][CONV_LM_RN];
@@ -365,21 +464,17 @@ void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
 
     for (int qc = q0; qc < q1; qc += CONV_LM_KC) {
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (int e = lid; e < CONV_LM_KC * CONV_LM_TM; e += CONV_LM_WM * CONV_LM_WN) {
-            const int m = e / CONV_LM_KC, kk = e - m * CONV_LM_KC, q = qc + kk;
-            float v = 0.0f;
-            if (q < q1) {
-                const int to = toff[m];
-                if (to >= 0) {
-                    const int n = q / OHW, r = q - n * OHW, oy = r / OW;
-                    v = x[(size_t)n * CI * HW + oy * W + (r - oy * OW) + to];
-                } else if (to == -1) {
-                    v = 1.0f;
-                }
-            }
-            xs[kk][m] = v;
+        for (int kk = lid; kk < CONV_LM_KC; kk += CONV_LM_NT) {
+            const int q = qc + kk, n = q / OHW, r = q - n * OHW, oy = r / OW;
+            pbase[kk] = q < q1 ? n * CI * HW + oy * W + (r - oy * OW) : -1;
         }
-        for (int e = lid; e < CONV_LM_KC * CONV_LM_TN; e += CONV_LM_WM * CONV_LM_WN) {
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int e = lid; e < CONV_LM_KC * CONV_LM_TM; e += CONV_LM_NT) {
+            const int m = e / CONV_LM_KC, kk = e - m * CONV_LM_KC;
+            const int pb = pbase[kk], to = toff[m];
+            xs[kk][m] = pb < 0 ? 0.0f : to >= 0 ? x[pb + to] : (to == -1 ? 1.0f : 0.0f);
+        }
+        for (int e = lid; e < CONV_LM_KC * CONV_LM_TN; e += CONV_LM_NT) {
             const int kk = e / CONV_LM_TN, c = e - kk * CONV_LM_TN, q = qc + kk;
             gs[kk][c] = (q < q1 && c0 + c < CO8) ? g[(size_t)q * CO8 + c0 + c] : 0.0f;
         }
@@ -399,11 +494,9 @@ void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
     __global float *out = dwp + (size_t)s * (T + 1) * CO8;
     for (int i = 0; i < CONV_LM_RM; ++i) {
         const int t = t0 + tm + i * CONV_LM_WM;
-        if (t > T)
-            continue;
         for (int j = 0; j < CONV_LM_RN; ++j) {
             const int co = c0 + tn + j * CONV_LM_WN;
-            if (co < CO8)
+            if (t <= T && co < CO8)
                 out[(size_t)t * CO8 + co] = acc[i][j];
         }
     }
@@ -433,9 +526,10 @@ __kernel void conv_w_prep(__global float *wt,      /* (CI*K*K, CO8) */
         wf[(co * KK + kk) * CI8 + ci] = ci < CI ? w[(co * CI + ci) * KK + (KK - 1 - kk)] : 0.0f;
 }
 
-/* One work-item per (n, block of 8 channels, pixel of the padded plane); global size
- * N * (CO8/8) * PH * PW with PH = OH + 2P, PW = OW + 2P, P = need_dx ? K-1 : 0. The pixel
- * varies fastest so the dy/y/gpad accesses are contiguous and g gets whole float8 rows. */
+/* One work-item per (n, block of 8 channels, row of the padded plane); global size
+ * N * (CO8/8) * PH with PH = OH + 2P, P = need_dx ? K-1 : 0. A work-item walks its row so that
+ * each of its 8 dy/y/gpad channel streams is read or written contiguously, and it writes a whole
+ * float8 of g per pixel. */
 __kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, CO8) */
                             __global float *gpad,     /* (N, CO, OH+2(K-1), OW+2(K-1)) */
                             __global const float *dy, /* (N, CO, OH, OW) */
@@ -445,31 +539,60 @@ __kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, CO8) */
     const int P = need_dx ? K - 1 : 0, PH = OH + 2 * P, PW = OW + 2 * P, OHW = OH * OW;
     const int nb = (CO + 7) >> 3;
     const int gid = get_global_id(0);
-    if (gid >= N * nb * PH * PW)
+    if (gid >= N * nb * PH)
         return;
-    const int pp = gid % (PH * PW);
-    const int b = (gid / (PH * PW)) % nb;
-    const int n = gid / (PH * PW * nb);
-    const int oy = pp / PW - P, ox = pp % PW - P;
-    const int inside = oy >= 0 && oy < OH && ox >= 0 && ox < OW;
-    const int co0 = b * 8;
+    const int py = gid % PH;
+    const int b = (gid / PH) % nb;
+    const int n = gid / (PH * nb);
+    const int oy = py - P, co0 = b * 8, nc = min(8, CO - co0);
+    __global float *gp = gpad + ((size_t)n * CO + co0) * (PH * PW) + py * PW;
 
-    float v[8];
-    for (int c = 0; c < 8; ++c) {
-        float d = 0.0f;
-        if (inside && co0 + c < CO) {
-            const size_t o = ((size_t)n * CO + co0 + c) * OHW + oy * OW + ox;
-            d = dy[o];
-            if (relu && !(y[o] > 0.0f))
-                d = 0.0f;
-        }
-        v[c] = d;
+    if (oy < 0 || oy >= OH) {
+        if (need_dx)
+            for (int c = 0; c < nc; ++c)
+                for (int px = 0; px < PW; ++px)
+                    gp[c * (PH * PW) + px] = 0.0f;
+        return;
     }
-    if (inside)
-        vstore8(vload8(0, v), 0, g + ((size_t)n * OHW + oy * OW + ox) * (nb * 8) + co0);
     if (need_dx)
-        for (int c = 0; c < 8 && co0 + c < CO; ++c)
-            gpad[((size_t)n * CO + co0 + c) * (PH * PW) + pp] = v[c];
+        for (int c = 0; c < nc; ++c)
+            for (int px = 0; px < P; ++px) {
+                gp[c * (PH * PW) + px] = 0.0f;
+                gp[c * (PH * PW) + P + OW + px] = 0.0f;
+            }
+    /* Channels past CO read a valid channel and are zeroed by the lane mask, so the loop body
+     * is straight-line vector code. */
+    const int8 live = (int8)(0, 1, 2, 3, 4, 5, 6, 7) < (int8)(nc);
+    const __global float *dp[8], *yp[8];
+    __global float *gq[8];
+    for (int c = 0; c < 8; ++c) {
+        const size_t o = ((size_t)n * CO + co0 + min(c, nc - 1)) * OHW + oy * OW;
+        dp[c] = dy + o;
+        yp[c] = y + o;
+        gq[c] = gp + min(c, nc - 1) * (PH * PW) + P;
+    }
+    __global float *grow = g + ((size_t)n * OHW + oy * OW) * (nb * 8) + co0;
+    for (int ox = 0; ox < OW; ++ox) {
+        const float8 d = (float8)(dp[0][ox], dp[1][ox], dp[2][ox], dp[3][ox],
+                                  dp[4][ox], dp[5][ox], dp[6][ox], dp[7][ox]);
+        int8 keep = live;
+        if (relu)
+            keep &= isgreater((float8)(yp[0][ox], yp[1][ox], yp[2][ox], yp[3][ox],
+                                       yp[4][ox], yp[5][ox], yp[6][ox], yp[7][ox]), (float8)(0.0f));
+        const float8 v = select((float8)(0.0f), d, keep);
+        vstore8(v, 0, grow + ox * (nb * 8));
+        if (need_dx) {
+            /* Lanes past nc store to the clamped channel before its own lane does, in order. */
+            gq[7][ox] = v.s7;
+            gq[6][ox] = v.s6;
+            gq[5][ox] = v.s5;
+            gq[4][ox] = v.s4;
+            gq[3][ox] = v.s3;
+            gq[2][ox] = v.s2;
+            gq[1][ox] = v.s1;
+            gq[0][ox] = v.s0;
+        }
+    }
 }
 
 /* One work-item per (co, row) with rows 0..CI*K*K-1 the taps and row CI*K*K the bias; global

@@ -1,19 +1,18 @@
 /* Max pooling, S x S windows with stride S, "valid" (trailing rows and columns that do not fill
- * a window are dropped). One work-item per window in both directions: the index arithmetic
- * (integer divisions, slow on CPUs) is paid once per window, not per element, and no two
- * work-items write the same place. The common 2 x 2 window is written out; other sizes loop. */
+ * a window are dropped). One work-item per window in both directions, on a 3-D range (window
+ * column, window row, image-channel plane): no integer division (slow on CPUs) anywhere, and no
+ * two work-items write the same place. The common 2 x 2 window is written out; other sizes loop. */
 
-/* One work-item per output element, in (B, C, OH, OW) order: neighbouring work-items read
- * neighbouring windows. */
+/* Global size (OW, OH, B*C). */
 __kernel void pool_fwd(__global float *y,        /* (B, C, OH, OW) */
                        __global uchar *arg,      /* (B, C, OH, OW) */
                        __global const float *x,  /* (B, C, H, W) */
                        int BC, int H, int W, int S)
 {
     int OH = H / S, OW = W / S;
-    int o = get_global_id(0);
-    if (o >= BC * OH * OW) return;
-    int ow = o % OW, t = o / OW, oh = t % OH, bc = t / OH;
+    int ow = get_global_id(0), oh = get_global_id(1), bc = get_global_id(2);
+    if (ow >= OW || oh >= OH || bc >= BC) return;
+    int o = (bc * OH + oh) * OW + ow;
     __global const float *win = x + (bc * H + oh * S) * W + ow * S;
     float best = win[0];
     int at = 0;
@@ -37,17 +36,17 @@ __kernel void pool_fwd(__global float *y,        /* (B, C, OH, OW) */
     arg[o] = (uchar)at;
 }
 
-/* One work-item per window, the partial windows of the dropped trailing rows and columns
- * included (they get zeros): each writes its window's gradient at the maximum, 0 elsewhere. */
+/* Global size (NW, NH, B*C): the windows, the partial ones of the dropped trailing rows and
+ * columns included (they get zeros). Each writes its window's gradient at the maximum, 0
+ * elsewhere. */
 __kernel void pool_bwd(__global float *dx,         /* (B, C, H, W) */
                        __global const float *dy,   /* (B, C, OH, OW) */
                        __global const uchar *arg,  /* (B, C, OH, OW) */
                        int BC, int H, int W, int S)
 {
     int OH = H / S, OW = W / S, NH = (H + S - 1) / S, NW = (W + S - 1) / S;
-    int o = get_global_id(0);
-    if (o >= BC * NH * NW) return;
-    int nw = o % NW, t = o / NW, nh = t % NH, bc = t / NH;
+    int nw = get_global_id(0), nh = get_global_id(1), bc = get_global_id(2);
+    if (nw >= NW || nh >= NH || bc >= BC) return;
     __global float *d = dx + (bc * H + nh * S) * W + nw * S;
     float g = 0.0f;
     int at = -1;

@@ -9,29 +9,36 @@ static int cdiv(int a, int b) { return (a + b - 1) / b; }
 void conv_tuning_default(conv_tuning *t, const clrt *rt) {
     memset(t, 0, sizeof *t);
     /* Register tiles: 6 pixels x 16 channels = 12 float8 accumulators, the most that stay in
-     * AVX2's 16 vector registers beside the weights and a broadcast. */
-    t->tp = 6, t->cb = 2, t->wt = 6, t->wcb = 2, t->lws = 16;
+     * AVX2's 16 vector registers beside the weights and a broadcast; measured best on PoCL
+     * (cl/conv.cl's header), as is the work-group of 16. */
+    t->tp = 6, t->cb = 2, t->wt = 6, t->wcb = 2, t->kfast = 3, t->lws = 16;
     /* Local tiles: 64 pixels x 32 channels per work-group of 16 x 16, 4 x 2 per work-item. */
     t->tm = 64, t->tn = 32, t->kc = 16, t->rm = 4, t->rn = 2;
     t->local_tiles = rt->is_gpu;
-    /* A CPU has few cores and wants long reductions; a GPU wants many work-groups. */
-    t->images_per_split = rt->is_gpu ? 1 : 1 << 20;
+    /* A CPU wants a few long reductions that keep a split's gradient in its cache; a GPU wants
+     * many work-groups. */
+    t->splits = rt->is_gpu ? 0 : 8;
 }
 
 void conv_tuning_options(char *buf, size_t len, const conv_tuning *t) {
     snprintf(buf, len,
-             "-DCONV_TP=%d -DCONV_CB=%d -DCONV_WT=%d -DCONV_WCB=%d -DCONV_LM_TM=%d -DCONV_LM_TN=%d -DCONV_LM_KC=%d "
-             "-DCONV_LM_RM=%d -DCONV_LM_RN=%d",
-             t->tp, t->cb, t->wt, t->wcb, t->tm, t->tn, t->kc, t->rm, t->rn);
+             "-DCONV_TP=%d -DCONV_CB=%d -DCONV_WT=%d -DCONV_WCB=%d -DCONV_KFAST=%d -DCONV_LM_TM=%d -DCONV_LM_TN=%d "
+             "-DCONV_LM_KC=%d -DCONV_LM_RM=%d -DCONV_LM_RN=%d",
+             t->tp, t->cb, t->wt, t->wcb, t->kfast, t->tm, t->tn, t->kc, t->rm, t->rn);
 }
 
 void conv_tuning_describe(char *buf, size_t len, const conv_tuning *t) {
-    if (t->local_tiles)
-        snprintf(buf, len, "local-memory tiles %dx%d (chunk %d, %dx%d per work-item), %d image(s) per split", t->tm,
-                 t->tn, t->kc, t->rm, t->rn, t->images_per_split);
+    char splits[32];
+    if (t->splits)
+        snprintf(splits, sizeof splits, "%d splits", t->splits);
     else
-        snprintf(buf, len, "register tiles %dx%d forward, %dx%d weight gradient, work-group %d", t->tp, 8 * t->cb,
-                 t->wt, 8 * t->wcb, t->lws);
+        snprintf(splits, sizeof splits, "a split per image");
+    if (t->local_tiles)
+        snprintf(buf, len, "local-memory tiles %dx%d (chunk %d, %dx%d per work-item), weight gradient in %s", t->tm,
+                 t->tn, t->kc, t->rm, t->rn, splits);
+    else
+        snprintf(buf, len, "register tiles %dx%d forward, %dx%d weight gradient in %s, work-group %d", t->tp,
+                 8 * t->cb, t->wt, 8 * t->wcb, splits, t->lws);
 }
 
 void conv_init(conv_ctx *c, clrt *rt, const conv_tuning *t) {
@@ -64,8 +71,8 @@ void conv_release(conv_ctx *c) {
 }
 
 static int splits(const conv_ctx *c, int B) {
-    int s = cdiv(B, c->tune.images_per_split);
-    return s < 1 ? 1 : s;
+    int s = c->tune.splits ? c->tune.splits : B;
+    return s > B ? B : s;
 }
 
 /* Grows a scratch buffer to at least `bytes`; only ever at set-up, never per step. */
@@ -129,7 +136,7 @@ void conv_backward(conv_ctx *c, conv_layer *l, cl_mem dx, cl_mem dw, cl_mem db, 
 
     KARGS(c->bwd_prep, ARG_MEM(c->g), ARG_MEM(c->gpad), ARG_MEM(dy), ARG_MEM(y), ARG_INT(B), ARG_INT(l->CO),
           ARG_INT(OH), ARG_INT(OW), ARG_INT(K), ARG_INT(l->relu), ARG_INT(dx != NULL));
-    size_t n = (size_t)B * (CO8 / 8) * (OH + 2 * P) * (OW + 2 * P);
+    size_t n = (size_t)B * (CO8 / 8) * (OH + 2 * P); /* a work-item per padded row */
     clrt_launch(c->rt, c->bwd_prep, 1, &n, &c->rt->wg_1d, l->tag_dw);
 
     KARGS(c->bwd_w, ARG_MEM(c->dwp), ARG_MEM(x), ARG_MEM(c->g), ARG_INT(B), ARG_INT(l->CI), ARG_INT(l->H),

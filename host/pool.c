@@ -19,21 +19,29 @@ static void check_window(int S) {
     if (S < 1 || S > 16) die(EXIT_USAGE, "max pooling window %d is outside 1 to 16", S);
 }
 
+/* A work-group of whole planes of windows (up to the 1-D size), so that no work-item of the
+ * rounded-up range is idle for the common sizes. */
+static void launch_planes(pool_kernels *k, cl_kernel kern, int cols, int rows, int planes, const char *tag) {
+    size_t wg = k->rt->wg_1d, lx = (size_t)cols < wg ? (size_t)cols : wg, ly = wg / lx;
+    if (ly > (size_t)rows) ly = (size_t)rows;
+    size_t lz = wg / (lx * ly) < (size_t)planes ? wg / (lx * ly) : (size_t)planes;
+    if (lz < 1) lz = 1;
+    clrt_launch(k->rt, kern, 3, (size_t[]){(size_t)cols, (size_t)rows, (size_t)planes}, (size_t[]){lx, ly, lz}, tag);
+}
+
 void pool_forward(pool_kernels *k, cl_mem y, cl_mem arg, cl_mem x, int B, int C, int H, int W, int S,
                   const char *tag) {
     check_window(S);
-    size_t n = (size_t)B * (size_t)C * (size_t)(H / S) * (size_t)(W / S);
-    if (n == 0) return; /* images smaller than one window: an empty output */
+    if (H < S || W < S) return; /* images smaller than one window: an empty output */
     KARGS(k->fwd, ARG_MEM(y), ARG_MEM(arg), ARG_MEM(x), ARG_INT(B * C), ARG_INT(H), ARG_INT(W), ARG_INT(S));
-    clrt_launch(k->rt, k->fwd, 1, &n, &k->rt->wg_1d, tag);
+    launch_planes(k, k->fwd, W / S, H / S, B * C, tag);
 }
 
 void pool_backward(pool_kernels *k, cl_mem dx, cl_mem dy, cl_mem arg, int B, int C, int H, int W, int S,
                    const char *tag) {
     check_window(S);
     KARGS(k->bwd, ARG_MEM(dx), ARG_MEM(dy), ARG_MEM(arg), ARG_INT(B * C), ARG_INT(H), ARG_INT(W), ARG_INT(S));
-    size_t windows = (size_t)B * (size_t)C * (size_t)((H + S - 1) / S) * (size_t)((W + S - 1) / S);
-    clrt_launch(k->rt, k->bwd, 1, &windows, &k->rt->wg_1d, tag);
+    launch_planes(k, k->bwd, (W + S - 1) / S, (H + S - 1) / S, B * C, tag);
 }
 
 void ref_pool_forward(float *y, uint8_t *arg, const float *x, int B, int C, int H, int W, int S) {

@@ -17,16 +17,19 @@ typedef struct {
     /* register-tiled variant (CPU shape) */
     int tp, cb;   /* forward: output pixels x blocks of 8 output channels per work-item */
     int wt, wcb;  /* weight gradient: taps x blocks of 8 output channels per work-item */
-    int lws;      /* its work-group size */
+    int kfast;    /* the kernel size whose tap loop is unrolled */
+    int lws;      /* their work-group size */
     /* local-memory variant (GPU shape) */
     int tm, tn, kc, rm, rn;
-    int images_per_split; /* weight gradient: the batch is cut into splits of this many images */
+    /* weight gradient: the batch is reduced in this many splits (0: one per image), whose
+     * partial sums are then added in a fixed order */
+    int splits;
 } conv_tuning;
 
 void conv_tuning_default(conv_tuning *t, const clrt *rt);
 /* The -D options for cl/conv.cl. */
 void conv_tuning_options(char *buf, size_t len, const conv_tuning *t);
-/* "register tiles 6x2/6x2, wg 16, 32 images/split" or "local tiles 64x32x16, 4x2": for output. */
+/* A one-line description of the choice, for output. */
 void conv_tuning_describe(char *buf, size_t len, const conv_tuning *t);
 
 typedef struct {
