@@ -33,8 +33,7 @@ void batcher_gather(batcher *b, cl_mem x, cl_mem y, const devset *d, cl_mem orde
     int P = d->rows * d->cols;
     KARGS(b->gather, ARG_MEM(x), ARG_MEM(y), ARG_MEM(d->images), ARG_MEM(d->labels), ARG_MEM(order), ARG_INT(first),
           ARG_INT(B), ARG_INT(P));
-    /* Rows of 64 pixels: long enough to vectorise on a CPU, a common warp multiple on a GPU. */
-    clrt_launch(b->rt, b->gather, 2, (size_t[]){(size_t)P, (size_t)B}, (size_t[]){64, 1}, "gather");
+    clrt_launch(b->rt, b->gather, 2, (size_t[]){(size_t)P, (size_t)B}, (size_t[]){b->rt->wg_1d, 1}, "gather");
 }
 
 void ref_normalize(float *x, const uint8_t *pixels, int P) {
