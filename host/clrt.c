@@ -375,7 +375,7 @@ cl_program clrt_program(clrt *rt, const char *files, const char *options) {
         prog = clCreateProgramWithBinary(rt->ctx, 1, &rt->dev.device, &bin_len, &b, &status, &err);
         if (err != CL_SUCCESS || status != CL_SUCCESS || !build(rt, prog, opts)) {
             /* A binary the driver rejects is rebuilt from source, never trusted. */
-            if (prog) clReleaseProgram(prog);
+            if (prog) CL_CHECK(clReleaseProgram(prog));
             prog = NULL;
         }
         free(bin);
