@@ -9,11 +9,12 @@
 
 #include "philox.h"
 
-/* Batches enqueued ahead of the device at most: enough to keep it busy while the host sleeps,
- * few enough that the progress line lags by a handful of steps and a driver's queue never
- * fills up. */
-enum { QUEUE_AHEAD = 16 };
-/* Progress refreshes per second on a terminal. */
+/* Every CHECKPOINT steps the epoch's running metrics are summed on the device and read back
+ * without blocking. The host waits for nothing but these reads, two checkpoints behind the
+ * steps it enqueues: the device always has work queued, the queue never grows past two
+ * checkpoints (a driver's queue never fills up), and the progress line lags by a few steps. */
+enum { CHECKPOINT = 16 };
+/* The progress line is redrawn at most this often, on a terminal. */
 #define REFRESH_SECONDS 0.25
 
 int choose_subset(int *out, const uint8_t *labels, int count, int want, uint64_t seed) {
@@ -82,11 +83,12 @@ void trainer_init(trainer *t, clrt *rt, net *n, const dataset *ds, int train_siz
     free(ident);
     t->losses = clrt_alloc(rt, (size_t)most * sizeof(float));
     t->correct = clrt_alloc(rt, (size_t)most * sizeof(float));
-    t->sums = clrt_alloc(rt, 2 * sizeof(float));
+    t->sums[0] = clrt_alloc(rt, 2 * sizeof(float));
+    t->sums[1] = clrt_alloc(rt, 2 * sizeof(float));
 }
 
 void trainer_release(trainer *t) {
-    cl_mem ms[] = {t->order, t->test_order, t->losses, t->correct, t->sums};
+    cl_mem ms[] = {t->order, t->test_order, t->losses, t->correct, t->sums[0], t->sums[1]};
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
         if (ms[i]) CL_CHECK(clReleaseMemObject(ms[i]));
     batcher_release(&t->gather);
@@ -159,8 +161,8 @@ static void print_profile(clrt *rt, double wall) {
 /* Reads the sums of losses and correct flags over [0, count) (blocking). */
 static void read_sums(trainer *t, int count, double *loss, double *acc) {
     float s[2];
-    metrics_sum(&t->n->loss, t->sums, t->losses, t->correct, count, "metrics");
-    clrt_read(t->rt, t->sums, 0, sizeof s, s);
+    metrics_sum(&t->n->loss, t->sums[0], t->losses, t->correct, count, "metrics");
+    clrt_read(t->rt, t->sums[0], 0, sizeof s, s);
     *loss = (double)s[0] / count;
     *acc = (double)s[1] / count;
 }
@@ -189,17 +191,11 @@ static void fit_epoch(trainer *t, const train_config *c, int epoch, epoch_metric
     if (c->profile) clrt_profile_begin(rt);
 
     double t0 = now_seconds(), last_refresh = t0;
-    cl_event ahead[QUEUE_AHEAD] = {0};
-    /* The progress line's numbers come from a non-blocking read, shown once it has landed. */
-    cl_event pending = NULL;
-    float shown[2];
-    int pending_done = 0;
+    /* Checkpoint k sums into t->sums[k % 2] and reads that into got[k % 2]. */
+    cl_event read[2] = {NULL, NULL};
+    float got[2][2];
+    int upto[2] = {0, 0};
     for (int s = 0; s < steps; s++) {
-        cl_event *slot = &ahead[s % QUEUE_AHEAD];
-        if (*slot) {
-            CL_CHECK(clWaitForEvents(1, slot));
-            CL_CHECK(clReleaseEvent(*slot));
-        }
         int first = s * B, bs = N - first < B ? N - first : B;
         uint32_t step = (uint32_t)t->step;
         if (augment)
@@ -212,31 +208,29 @@ static void fit_epoch(trainer *t, const train_config *c, int epoch, epoch_metric
                      1.0f / (float)bs, "softmax cross-entropy");
         net_backward(n, bs, c->seed, step);
         net_adam(n, c->lr, ++t->step);
-        CL_CHECK(clEnqueueMarkerWithWaitList(rt->queue, 0, NULL, slot));
+        if ((s + 1) % CHECKPOINT != 0 || s + 1 == steps) continue;
 
-        if (!tty) continue;
-        double now = now_seconds();
-        if (!pending && now - last_refresh >= REFRESH_SECONDS) {
-            metrics_sum(&n->loss, t->sums, t->losses, t->correct, first + bs, "metrics");
-            CL_CHECK(clEnqueueReadBuffer(rt->queue, t->sums, CL_FALSE, 0, sizeof shown, shown, 0, NULL, &pending));
-            pending_done = s + 1;
-            last_refresh = now;
+        int k = (s + 1) / CHECKPOINT % 2;
+        if (read[k]) { /* the checkpoint before last: long done on a device kept busy */
+            CL_CHECK(clWaitForEvents(1, &read[k]));
+            CL_CHECK(clReleaseEvent(read[k]));
+            read[k] = NULL;
+            double now = now_seconds();
+            if (tty && now - last_refresh >= REFRESH_SECONDS) {
+                int seen = upto[k] * B;
+                progress_running(upto[k], steps, now - t0, got[k][0] / seen, got[k][1] / seen);
+                last_refresh = now;
+            }
         }
-        cl_int status = CL_QUEUED;
-        if (pending) CL_CHECK(clGetEventInfo(pending, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL));
-        if (pending && status == CL_COMPLETE) {
-            int seen = pending_done * B < N ? pending_done * B : N;
-            progress_running(pending_done, steps, now - t0, shown[0] / seen, shown[1] / seen);
-            CL_CHECK(clReleaseEvent(pending));
-            pending = NULL;
+        metrics_sum(&n->loss, t->sums[k], t->losses, t->correct, first + bs, "metrics");
+        CL_CHECK(clEnqueueReadBuffer(rt->queue, t->sums[k], CL_FALSE, 0, sizeof got[k], got[k], 0, NULL, &read[k]));
+        upto[k] = s + 1;
+    }
+    for (int k = 0; k < 2; k++)
+        if (read[k]) {
+            CL_CHECK(clWaitForEvents(1, &read[k]));
+            CL_CHECK(clReleaseEvent(read[k]));
         }
-    }
-    if (pending) {
-        CL_CHECK(clWaitForEvents(1, &pending));
-        CL_CHECK(clReleaseEvent(pending));
-    }
-    for (int i = 0; i < QUEUE_AHEAD; i++)
-        if (ahead[i]) CL_CHECK(clReleaseEvent(ahead[i]));
     read_sums(t, N, &m->loss, &m->accuracy);
     m->train_seconds = now_seconds() - t0;
     m->images_per_second = N / m->train_seconds;

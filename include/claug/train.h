@@ -37,7 +37,7 @@ typedef struct {
     cl_mem test_order;  /* (test count) int, identity */
     cl_mem losses;      /* (max(nsubset, test count)) per-sample loss */
     cl_mem correct;     /* (same) per-sample 1 or 0 */
-    cl_mem sums;        /* (2) metrics_sum's output */
+    cl_mem sums[2];     /* (2) each: metrics_sum's outputs, for two checkpoints in flight */
     long step;          /* optimizer steps taken */
 } trainer;
 
