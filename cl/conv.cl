@@ -353,6 +353,24 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) *
 /* GPU variant                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
+/* One staged chunk of the GEMM: each work-item's RM x RN outputs, strided by the work-group's
+ * extent, accumulate the KC products of A (rows: pixels or taps) and B (columns: channels). */
+__attribute__((always_inline)) inline void lm_chunk(float acc[CONV_LM_RM][CONV_LM_RN],
+                                                    __local const float a_tile[CONV_LM_KC][CONV_LM_TM],
+                                                    __local const float b_tile[CONV_LM_KC][CONV_LM_TN], int tm, int tn)
+{
+    for (int kk = 0; kk < CONV_LM_KC; ++kk) {
+        float a[CONV_LM_RM], b[CONV_LM_RN];
+        for (int i = 0; i < CONV_LM_RM; ++i)
+            a[i] = a_tile[kk][tm + i * CONV_LM_WM];
+        for (int j = 0; j < CONV_LM_RN; ++j)
+            b[j] = b_tile[kk][tn + j * CONV_LM_WN];
+        for (int i = 0; i < CONV_LM_RM; ++i)
+            for (int j = 0; j < CONV_LM_RN; ++j)
+                acc[i][j] = fma(a[i], b[j], acc[i][j]);
+    }
+}
+
 /* C[p][co] = sum_t X[p][t] * wt[t][co] over pixels p flattened across the batch. Local dim 0
  * runs over pixels so that both the im2col gathers and the NCHW stores are coalesced; each
  * work-item's rows and columns are strided by the work-group extent for the same reason.
@@ -404,16 +422,7 @@ void conv_fwd_lm(__global float *y,          /* (N, CO, OH, OW) */
             ws[kk][c] = (t < T && c0 + c < CO8) ? wt[(size_t)t * CO8 + c0 + c] : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (int kk = 0; kk < CONV_LM_KC; ++kk) {
-            float a[CONV_LM_RM], b[CONV_LM_RN];
-            for (int i = 0; i < CONV_LM_RM; ++i)
-                a[i] = xs[kk][tm + i * CONV_LM_WM];
-            for (int j = 0; j < CONV_LM_RN; ++j)
-                b[j] = ws[kk][tn + j * CONV_LM_WN];
-            for (int i = 0; i < CONV_LM_RM; ++i)
-                for (int j = 0; j < CONV_LM_RN; ++j)
-                    acc[i][j] = fma(a[i], b[j], acc[i][j]);
-        }
+        lm_chunk(acc, xs, ws, tm, tn);
     }
 
     for (int i = 0; i < CONV_LM_RM; ++i) {
@@ -479,16 +488,7 @@ void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
             gs[kk][c] = (q < q1 && c0 + c < CO8) ? g[(size_t)q * CO8 + c0 + c] : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (int kk = 0; kk < CONV_LM_KC; ++kk) {
-            float a[CONV_LM_RM], b[CONV_LM_RN];
-            for (int i = 0; i < CONV_LM_RM; ++i)
-                a[i] = xs[kk][tm + i * CONV_LM_WM];
-            for (int j = 0; j < CONV_LM_RN; ++j)
-                b[j] = gs[kk][tn + j * CONV_LM_WN];
-            for (int i = 0; i < CONV_LM_RM; ++i)
-                for (int j = 0; j < CONV_LM_RN; ++j)
-                    acc[i][j] = fma(a[i], b[j], acc[i][j]);
-        }
+        lm_chunk(acc, xs, gs, tm, tn);
     }
 
     __global float *out = dwp + (size_t)s * (T + 1) * CO8;

@@ -154,17 +154,13 @@ static void usage(FILE *f, claug_cmd cmd) {
 }
 
 static CLAUG_NORETURN CLAUG_PRINTF(2, 3) void bad(claug_cmd cmd, const char *fmt, ...) {
+    char msg[1024];
     va_list ap;
-    fflush(stdout);
-    fputs("claug: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (cmd != CMD_NONE)
-        fprintf(stderr, "\n(see `claug %s --help`)\n", commands[cmd].name);
-    else
-        fprintf(stderr, "\n(see `claug --help`)\n");
-    exit(EXIT_USAGE);
+    die(EXIT_USAGE, "%s\n(see `claug %s%s--help`)", msg, cmd != CMD_NONE ? commands[cmd].name : "",
+        cmd != CMD_NONE ? " " : "");
 }
 
 static const opt_def *find_option(const char *arg, const char **inline_value) {

@@ -9,16 +9,6 @@
 
 #include "claug/util.h"
 
-static bool fail(char *err, size_t len, const char *path, const char *fmt, ...) CLAUG_PRINTF(4, 5);
-static bool fail(char *err, size_t len, const char *path, const char *fmt, ...) {
-    int n = snprintf(err, len, "%s: ", path);
-    va_list ap;
-    va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < len) vsnprintf(err + n, len - (size_t)n, fmt, ap);
-    va_end(ap);
-    return false;
-}
-
 /* zlib's message without the "path: " it puts in front (our messages name the file already). */
 static const char *zlib_message(gzFile f) {
     int code;
@@ -55,7 +45,7 @@ bool idx_read(const char *path, uint32_t magic, idx_array *out, char *err, size_
     memset(out, 0, sizeof *out);
     const char *what = magic == IDX_IMAGES ? "images" : "labels";
     gzFile f = gzopen(path, "rb");
-    if (!f) return fail(err, errlen, path, "cannot open: %s", errno ? strerror(errno) : "out of memory");
+    if (!f) return fail_with(err, errlen, path, "cannot open: %s", errno ? strerror(errno) : "out of memory");
     gzbuffer(f, 1 << 18);
 
     bool ok = false;
@@ -66,34 +56,34 @@ bool idx_read(const char *path, uint32_t magic, idx_array *out, char *err, size_
     size_t head_len = 4 + 4 * (size_t)ndims;
     long got = read_some(f, head, head_len, &zmsg);
     if (got < 0) {
-        fail(err, errlen, path, "corrupt or truncated gzip data (%s)", zmsg);
+        fail_with(err, errlen, path, "corrupt or truncated gzip data (%s)", zmsg);
         goto done;
     }
     if (got == 0) {
-        fail(err, errlen, path, "file is empty (expected an IDX file of %s)", what);
+        fail_with(err, errlen, path, "file is empty (expected an IDX file of %s)", what);
         goto done;
     }
     if (got < 4 || get_be32(head) != magic) {
         uint32_t m = got >= 4 ? get_be32(head) : 0;
         if (m == IDX_IMAGES || m == IDX_LABELS)
-            fail(err, errlen, path, "holds %s (magic 0x%08x), expected %s (magic 0x%08x)",
+            fail_with(err, errlen, path, "holds %s (magic 0x%08x), expected %s (magic 0x%08x)",
                  m == IDX_IMAGES ? "images" : "labels", m, what, magic);
         else
-            fail(err, errlen, path, "not an IDX file of %s: magic number is 0x%08x, expected 0x%08x", what, m, magic);
+            fail_with(err, errlen, path, "not an IDX file of %s: magic number is 0x%08x, expected 0x%08x", what, m, magic);
         goto done;
     }
     if ((size_t)got < head_len) {
-        fail(err, errlen, path, "truncated header: %ld of %zu bytes", got, head_len);
+        fail_with(err, errlen, path, "truncated header: %ld of %zu bytes", got, head_len);
         goto done;
     }
     uint32_t count = get_be32(head + 4);
     uint32_t rows = ndims == 3 ? get_be32(head + 8) : 1, cols = ndims == 3 ? get_be32(head + 12) : 1;
     if (count == 0 || count > IDX_MAX_COUNT) {
-        fail(err, errlen, path, "header claims %u %s; expected 1 to %d", count, what, IDX_MAX_COUNT);
+        fail_with(err, errlen, path, "header claims %u %s; expected 1 to %d", count, what, IDX_MAX_COUNT);
         goto done;
     }
     if (rows == 0 || cols == 0 || rows > IDX_MAX_SIDE || cols > IDX_MAX_SIDE) {
-        fail(err, errlen, path, "header claims %ux%u images; each side must be 1 to %d", rows, cols, IDX_MAX_SIDE);
+        fail_with(err, errlen, path, "header claims %ux%u images; each side must be 1 to %d", rows, cols, IDX_MAX_SIDE);
         goto done;
     }
     size_t total = (size_t)count * rows * cols;
@@ -103,7 +93,7 @@ bool idx_read(const char *path, uint32_t magic, idx_array *out, char *err, size_
     for (;;) {
         long r = read_some(f, data + have, cap - have, &zmsg);
         if (r < 0) {
-            fail(err, errlen, path, "corrupt or truncated gzip data after %zu of %zu payload bytes (%s)", have, total, zmsg);
+            fail_with(err, errlen, path, "corrupt or truncated gzip data after %zu of %zu payload bytes (%s)", have, total, zmsg);
             goto done;
         }
         have += (size_t)r;
@@ -112,7 +102,7 @@ bool idx_read(const char *path, uint32_t magic, idx_array *out, char *err, size_
         data = xrealloc(data, cap);
     }
     if (have < total) {
-        fail(err, errlen, path, "truncated: the header promises %u %s (%zu bytes of data), the file holds %zu",
+        fail_with(err, errlen, path, "truncated: the header promises %u %s (%zu bytes of data), the file holds %zu",
              count, what, total, have);
         goto done;
     }
@@ -120,9 +110,9 @@ bool idx_read(const char *path, uint32_t magic, idx_array *out, char *err, size_
     long more = read_some(f, &extra, 1, &zmsg);
     if (more != 0) {
         if (more < 0)
-            fail(err, errlen, path, "corrupt gzip data after the payload (%s)", zmsg);
+            fail_with(err, errlen, path, "corrupt gzip data after the payload (%s)", zmsg);
         else
-            fail(err, errlen, path, "the payload is longer than the header's %u %s (%zu bytes)", count, what, total);
+            fail_with(err, errlen, path, "the payload is longer than the header's %u %s (%zu bytes)", count, what, total);
         goto done;
     }
     out->count = count;

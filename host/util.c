@@ -31,6 +31,15 @@ void warn(const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
+bool fail_with(char *err, size_t errlen, const char *path, const char *fmt, ...) {
+    int n = snprintf(err, errlen, "%s: ", path);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < errlen) vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
 static void *checked(void *p, size_t n) {
     if (!p && n) die(EXIT_DEVICE, "out of host memory (asked for %zu bytes)", n);
     return p;

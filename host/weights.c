@@ -10,16 +10,6 @@
 static const char magic[8] = {'C', 'L', 'A', 'U', 'G', 'W', 'T', 'S'};
 enum { VERSION = 1, MAX_MODEL = 4096, MAX_TENSORS = 1024, MAX_RANK = 4 };
 
-static bool fail(char *err, size_t len, const char *path, const char *fmt, ...) CLAUG_PRINTF(4, 5);
-static bool fail(char *err, size_t len, const char *path, const char *fmt, ...) {
-    int n = snprintf(err, len, "%s: ", path);
-    va_list ap;
-    va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < len) vsnprintf(err + n, len - (size_t)n, fmt, ap);
-    va_end(ap);
-    return false;
-}
-
 /* The tensors of a network, in file order: each layer's kernel, then its bias. */
 typedef struct {
     char name[64];
@@ -98,7 +88,7 @@ bool weights_save(net *n, const char *path, char *err, size_t errlen) {
     }
     put_u32(&b, (uint32_t)crc32(0L, b.p, (uInt)b.n));
     bool ok = write_file_atomic(path, b.p, b.n);
-    if (!ok) fail(err, errlen, path, "cannot write the weights: %s", strerror(errno));
+    if (!ok) fail_with(err, errlen, path, "cannot write the weights: %s", strerror(errno));
     free(b.p);
     free(params);
     free(d);
@@ -129,39 +119,39 @@ bool weights_read(weights_file *f, const char *path, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     size_t len;
     uint8_t *data = (uint8_t *)read_file(path, &len);
-    if (!data) return fail(err, errlen, path, "cannot read: %s", strerror(errno));
+    if (!data) return fail_with(err, errlen, path, "cannot read: %s", strerror(errno));
     bool ok = false;
     if (len < 8 || memcmp(data, magic, 8) != 0) {
-        fail(err, errlen, path, "not a claug weights file (no CLAUGWTS header)");
+        fail_with(err, errlen, path, "not a claug weights file (no CLAUGWTS header)");
         goto done;
     }
     if (len < 16) {
-        fail(err, errlen, path, "truncated (%zu bytes)", len);
+        fail_with(err, errlen, path, "truncated (%zu bytes)", len);
         goto done;
     }
     if (get_le32(data + 8) != VERSION) {
-        fail(err, errlen, path, "unsupported format version %u (this claug reads version %d)", get_le32(data + 8), VERSION);
+        fail_with(err, errlen, path, "unsupported format version %u (this claug reads version %d)", get_le32(data + 8), VERSION);
         goto done;
     }
     if (get_le32(data + len - 4) != (uint32_t)crc32(0L, data, (uInt)(len - 4))) {
-        fail(err, errlen, path, "corrupt or truncated: the CRC-32 does not match the contents");
+        fail_with(err, errlen, path, "corrupt or truncated: the CRC-32 does not match the contents");
         goto done;
     }
     in_buf b = {data, len - 4, 12};
     uint32_t mlen, dims[4], nt;
     if (!get_u32(&b, &mlen) || mlen == 0 || mlen > MAX_MODEL) {
-        fail(err, errlen, path, "bad model string length");
+        fail_with(err, errlen, path, "bad model string length");
         goto done;
     }
     f->model = xcalloc(mlen + 1, 1);
     if (!get_bytes(&b, f->model, mlen) || !get_u32(&b, &dims[0]) || !get_u32(&b, &dims[1]) || !get_u32(&b, &dims[2]) ||
         !get_u32(&b, &dims[3]) || !get_u32(&b, &nt)) {
-        fail(err, errlen, path, "truncated header");
+        fail_with(err, errlen, path, "truncated header");
         goto done;
     }
     if (dims[0] == 0 || dims[0] > 4096 || dims[1] == 0 || dims[1] > 4096 || dims[2] == 0 || dims[2] > 4096 ||
         dims[3] == 0 || dims[3] > 65536 || nt > MAX_TENSORS) {
-        fail(err, errlen, path, "implausible header (input %ux%ux%u, %u classes, %u tensors)", dims[0], dims[1], dims[2],
+        fail_with(err, errlen, path, "implausible header (input %ux%ux%u, %u classes, %u tensors)", dims[0], dims[1], dims[2],
              dims[3], nt);
         goto done;
     }
@@ -172,7 +162,7 @@ bool weights_read(weights_file *f, const char *path, char *err, size_t errlen) {
         uint32_t nlen, rank;
         if (!get_u32(&b, &nlen) || nlen == 0 || nlen >= sizeof t->name || !get_bytes(&b, t->name, nlen) ||
             !get_u32(&b, &rank) || rank == 0 || rank > MAX_RANK) {
-            fail(err, errlen, path, "tensor %u: bad name or rank", i);
+            fail_with(err, errlen, path, "tensor %u: bad name or rank", i);
             goto done;
         }
         t->rank = (int)rank;
@@ -180,14 +170,14 @@ bool weights_read(weights_file *f, const char *path, char *err, size_t errlen) {
         for (uint32_t r = 0; r < rank; r++) {
             uint32_t d;
             if (!get_u32(&b, &d) || d == 0 || d > (1u << 24)) {
-                fail(err, errlen, path, "tensor %s: bad dimension", t->name);
+                fail_with(err, errlen, path, "tensor %s: bad dimension", t->name);
                 goto done;
             }
             t->dims[r] = (int)d;
             t->count *= d;
         }
         if (t->count > (b.n - b.at) / 4) {
-            fail(err, errlen, path, "tensor %s: %zu values, but only %zu bytes remain", t->name, t->count, b.n - b.at);
+            fail_with(err, errlen, path, "tensor %s: %zu values, but only %zu bytes remain", t->name, t->count, b.n - b.at);
             goto done;
         }
         t->data = xmalloc(t->count * sizeof *t->data);
@@ -199,7 +189,7 @@ bool weights_read(weights_file *f, const char *path, char *err, size_t errlen) {
         f->ntensors++;
     }
     if (b.at != b.n) {
-        fail(err, errlen, path, "%zu unexpected bytes after the last tensor", b.n - b.at);
+        fail_with(err, errlen, path, "%zu unexpected bytes after the last tensor", b.n - b.at);
         goto done;
     }
     ok = true;
@@ -218,12 +208,12 @@ static void shape_text(char *buf, size_t len, const char *name, int rank, const 
 
 bool weights_apply(net *n, const weights_file *f, const char *path, char *err, size_t errlen) {
     if (f->c != n->in_c || f->h != n->in_h || f->w != n->in_w || f->classes != n->classes)
-        return fail(err, errlen, path, "made for %dx%dx%d inputs and %d classes, not %dx%dx%d and %d", f->c, f->h, f->w,
+        return fail_with(err, errlen, path, "made for %dx%dx%d inputs and %d classes, not %dx%dx%d and %d", f->c, f->h, f->w,
                     f->classes, n->in_c, n->in_h, n->in_w, n->classes);
     tensor_desc *d = xcalloc((size_t)n->nl * 2, sizeof *d);
     int nt = describe(n, d);
     bool ok = nt == f->ntensors;
-    if (!ok) fail(err, errlen, path, "holds %d tensors, model '%s' has %d", f->ntensors, n->spec, nt);
+    if (!ok) fail_with(err, errlen, path, "holds %d tensors, model '%s' has %d", f->ntensors, n->spec, nt);
     for (int i = 0; ok && i < nt; i++) {
         const weights_tensor *t = &f->t[i];
         ok = strcmp(t->name, d[i].name) == 0 && t->rank == d[i].rank &&
@@ -232,7 +222,7 @@ bool weights_apply(net *n, const weights_file *f, const char *path, char *err, s
             char have[64], want[64];
             shape_text(have, sizeof have, t->name, t->rank, t->dims);
             shape_text(want, sizeof want, d[i].name, d[i].rank, d[i].dims);
-            fail(err, errlen, path, "tensor %d is %s but model '%s' expects %s", i, have, n->spec, want);
+            fail_with(err, errlen, path, "tensor %d is %s but model '%s' expects %s", i, have, n->spec, want);
         }
     }
     if (ok) {

@@ -22,6 +22,10 @@ CLAUG_NORETURN void die(int code, const char *fmt, ...) CLAUG_PRINTF(2, 3);
 /* Prints "claug: warning: <message>" to stderr. */
 void warn(const char *fmt, ...) CLAUG_PRINTF(1, 2);
 
+/* Writes "<path>: <message>" into err (for functions that report a bad file to their caller)
+ * and returns false. */
+bool fail_with(char *err, size_t errlen, const char *path, const char *fmt, ...) CLAUG_PRINTF(4, 5);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
