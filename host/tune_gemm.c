@@ -1,0 +1,408 @@
+/* The CLBlast search of `claug tune`: the seed model's dense-layer GEMMs, called exactly as dense.c
+ * calls them, with seeded inputs and a plain-C reference. Candidates are CLBlast parameter
+ * overrides for XgemmDirect (with every GEMM routed to it) or for the indirect Xgemm (likewise);
+ * the best of each are then combined with the routing (XGEMM_MIN_INDIRECT_SIZE) that suits the
+ * shapes. CLBlast recompiles its GEMM program for every new set of parameters (seconds on a CPU
+ * driver), so the lists are short; it keeps each compiled set, so switching back is free. */
+#include <clblast_c.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claug/bench.h"
+#include "claug/dense.h"
+#include "claug/net.h"
+#include "claug/tune.h"
+#include "philox.h"
+
+enum { TUNE_STREAM = 102 };
+enum { SIDE = 28, CLASSES = 10 };
+/* A routing threshold so large that every GEMM takes the direct kernel (its cube fits 64 bits). */
+static const size_t ALL_DIRECT = (size_t)1 << 20;
+/* A candidate must beat the defaults by this much: they are timed in a block of their own before
+ * any override (CLBlast has no way back to them), so machine drift is not cancelled there. */
+static const double KEEP_MARGIN = 0.9;
+/* Outputs are poisoned with a finite value: with beta 0 a kernel may compute 0 * C, which must
+ * stay 0, yet an element never written still shows. */
+static const float SENTINEL = 1e30f;
+
+int tune_gemm_shapes(tune_gemm_shape *out, int max, int B) {
+    layer *L;
+    int nl, n = 0;
+    char *canonical, err[256];
+    if (!model_parse(MODEL_SEED, 1, SIDE, SIDE, CLASSES, &L, &nl, &canonical, err, sizeof err))
+        die(EXIT_DEVICE, "the seed model does not parse: %s", err);
+    bool params_below = false;
+    for (int i = 0; i < nl && n + 3 <= max; i++) {
+        if (L[i].kind == LAYER_DENSE) {
+            size_t in = (size_t)L[i].c, o = (size_t)L[i].oc, b = (size_t)B;
+            tune_gemm_shape *s = out + n;
+            s[0] = (tune_gemm_shape){"", false, true, b, o, in};      /* y (B, OUT) = x W^T */
+            s[1] = (tune_gemm_shape){"", true, false, o, in, b};      /* dW (OUT, IN) = dy^T x */
+            s[2] = (tune_gemm_shape){"", false, false, b, in, o};     /* dx (B, IN) = dy W */
+            snprintf(s[0].name, sizeof s[0].name, "%s forward", L[i].name);
+            snprintf(s[1].name, sizeof s[1].name, "%s weight gradient", L[i].name);
+            snprintf(s[2].name, sizeof s[2].name, "%s input gradient", L[i].name);
+            n += params_below ? 3 : 2;
+        }
+        params_below |= L[i].params > 0;
+    }
+    free(L);
+    free(canonical);
+    return n;
+}
+
+/* ---- the problem ------------------------------------------------------------------------------ */
+
+typedef struct {
+    tune_gemm_shape s;
+    cl_mem a, b, c; /* op(A) (m, k), op(B) (k, n) as stored, C (m, n) */
+    float *ref;     /* (m, n) */
+} gemm_case;
+
+struct tune_gemm_problem {
+    clrt *rt;
+    int n;
+    gemm_case g[TUNE_MAX_GEMMS];
+    dense_ctx dense;
+    bench_kernels marks;
+    int status; /* the first CLBlast error of the last run */
+};
+
+static float *random_floats(size_t n, uint64_t seed, uint32_t which) {
+    float *h = xmalloc(n * sizeof *h);
+    for (size_t i = 0; i < n; i += 4) {
+        philox4 r = claug_random4(seed, TUNE_STREAM, which, (uint32_t)(i / 4), 0);
+        for (size_t j = 0; j < 4 && i + j < n; j++) h[i + j] = claug_uniform(r.v[j]) - 0.5f;
+    }
+    return h;
+}
+
+/* C = op(A) op(B) in double; A is (m, k) or, transposed, (k, m); B (k, n) or (n, k). */
+static void ref_gemm(float *c, const float *a, const float *b, const tune_gemm_shape *s) {
+    for (size_t i = 0; i < s->m; i++)
+        for (size_t j = 0; j < s->n; j++) {
+            double acc = 0;
+            for (size_t p = 0; p < s->k; p++)
+                acc += (double)(s->ta ? a[p * s->m + i] : a[i * s->k + p]) * (double)(s->tb ? b[j * s->k + p] : b[p * s->n + j]);
+            c[i * s->n + j] = (float)acc;
+        }
+}
+
+tune_gemm_problem *tune_gemm_problem_new(clrt *rt, int batch, uint64_t seed) {
+    tune_gemm_problem *p = xcalloc(1, sizeof *p);
+    p->rt = rt;
+    dense_init(&p->dense, rt, NULL); /* GEMMs only: no bias or activation */
+    bench_kernels_init(&p->marks, rt);
+    tune_gemm_shape shapes[TUNE_MAX_GEMMS];
+    p->n = tune_gemm_shapes(shapes, TUNE_MAX_GEMMS, batch);
+    for (int i = 0; i < p->n; i++) {
+        gemm_case *g = &p->g[i];
+        g->s = shapes[i];
+        size_t na = g->s.m * g->s.k, nb = g->s.k * g->s.n, nc = g->s.m * g->s.n;
+        float *a = random_floats(na, seed, 2 * (uint32_t)i), *b = random_floats(nb, seed, 2 * (uint32_t)i + 1);
+        g->ref = xmalloc(nc * sizeof *g->ref);
+        ref_gemm(g->ref, a, b, &g->s);
+        g->a = clrt_alloc(rt, na * sizeof *a);
+        g->b = clrt_alloc(rt, nb * sizeof *b);
+        g->c = clrt_alloc(rt, nc * sizeof(float));
+        clrt_write(rt, g->a, 0, na * sizeof *a, a);
+        clrt_write(rt, g->b, 0, nb * sizeof *b, b);
+        free(a);
+        free(b);
+    }
+    return p;
+}
+
+void tune_gemm_problem_free(tune_gemm_problem *p) {
+    for (int i = 0; i < p->n; i++) {
+        CL_CHECK(clReleaseMemObject(p->g[i].a));
+        CL_CHECK(clReleaseMemObject(p->g[i].b));
+        CL_CHECK(clReleaseMemObject(p->g[i].c));
+        free(p->g[i].ref);
+    }
+    dense_release(&p->dense);
+    bench_kernels_release(&p->marks);
+    free(p);
+}
+
+float *tune_gemm_reference(tune_gemm_problem *p, int i) { return i >= 0 && i < p->n ? p->g[i].ref : NULL; }
+
+/* ---- runs ------------------------------------------------------------------------------------- */
+
+typedef struct {
+    tune_gemm_problem *p;
+    int i;
+} gemm_call;
+
+static void enqueue_gemm(void *ctx) {
+    gemm_call *c = ctx;
+    gemm_case *g = &c->p->g[c->i];
+    int st = dense_gemm(&c->p->dense, g->s.ta, g->s.tb, g->s.m, g->s.n, g->s.k, g->a, g->b, g->c, "tune");
+    if (st != CLBlastSuccess && c->p->status == CLBlastSuccess) c->p->status = st;
+}
+
+/* Every GEMM once with CLBlast's current parameters on poisoned outputs: CLBlast's status (0: all
+ * ran) and the largest |got - ref| / (1e-4 + 1e-4 |ref|) into *worst (NaN counts as infinite). */
+static int check_current(tune_gemm_problem *p, double *worst) {
+    *worst = 0;
+    p->status = CLBlastSuccess;
+    for (int i = 0; i < p->n && p->status == CLBlastSuccess; i++) {
+        gemm_case *g = &p->g[i];
+        size_t nc = g->s.m * g->s.n;
+        CL_CHECK(clEnqueueFillBuffer(p->rt->queue, g->c, &SENTINEL, sizeof SENTINEL, 0, nc * sizeof(float), 0, NULL,
+                                     NULL));
+        enqueue_gemm(&(gemm_call){p, i});
+        if (p->status != CLBlastSuccess) break;
+        float *got = xmalloc(nc * sizeof *got);
+        clrt_read(p->rt, g->c, 0, nc * sizeof *got, got);
+        for (size_t j = 0; j < nc; j++) {
+            double e = fabs((double)got[j] - g->ref[j]) / (1e-4 + 1e-4 * fabs((double)g->ref[j]));
+            if (!(e <= *worst)) *worst = isnan(e) ? INFINITY : e;
+        }
+        free(got);
+    }
+    clrt_finish(p->rt);
+    return p->status;
+}
+
+/* Device seconds of every GEMM with the current parameters, into t (n). */
+static void time_current(tune_gemm_problem *p, double *t) {
+    for (int i = 0; i < p->n; i++) t[i] = bench_bracketed(&p->marks, enqueue_gemm, &(gemm_call){p, i});
+}
+
+static gemm_tuning single(const gemm_candidate *c) {
+    gemm_tuning g = {.nkernels = 1, .min_indirect = c->min_indirect};
+    g.kernels[0] = c->p;
+    return g;
+}
+
+static bool is_direct(const clblast_params *p) { return strcmp(p->kernel, "XgemmDirect") == 0; }
+
+/* ---- the search -------------------------------------------------------------------------------- */
+
+typedef struct {
+    bool ok;
+    double *s;                      /* (rounds, n) */
+    double med[TUNE_MAX_GEMMS];     /* median seconds per GEMM */
+} cand_state;
+
+static void print_candidate(const gemm_candidate *c, const char *what) {
+    char d[1024];
+    gemm_tuning g = single(c);
+    gemm_tuning_describe(d, sizeof d, &g);
+    printf("  %-100.100s %s\n", d, what);
+    fflush(stdout);
+}
+
+/* The cheapest routing of the shapes: those below a threshold take the best direct candidate,
+ * the rest the best indirect one. Fills *best and returns its summed medians (INFINITY if none). */
+static double compose(tune_gemm_problem *p, const gemm_candidate *c, const cand_state *st, int n, gemm_tuning *best) {
+    int order[TUNE_MAX_GEMMS];
+    for (int i = 0; i < p->n; i++) order[i] = i;
+    size_t mnk[TUNE_MAX_GEMMS];
+    for (int i = 0; i < p->n; i++) mnk[i] = p->g[i].s.m * p->g[i].s.n * p->g[i].s.k;
+    for (int i = 1; i < p->n; i++) /* by m*n*k, ascending */
+        for (int j = i; j > 0 && mnk[order[j]] < mnk[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    double best_cost = INFINITY;
+    for (int split = 0; split <= p->n; split++) {
+        /* The first `split` shapes take the direct kernel: m*n*k < T^3 exactly for them. */
+        size_t T = 1;
+        if (split > 0) {
+            size_t below = mnk[order[split - 1]];
+            T = (size_t)cbrt((double)below);
+            while (T * T * T <= below) T++;
+            while (T > 1 && (T - 1) * (T - 1) * (T - 1) > below) T--;
+            if (split < p->n && T * T * T > mnk[order[split]]) continue;
+            if (split == p->n) T = T > ALL_DIRECT ? T : ALL_DIRECT;
+        }
+        double cost = 0;
+        int pick[2] = {-1, -1};
+        for (int kind = 0; kind < 2; kind++) { /* 0: direct for [0, split), 1: indirect for the rest */
+            int lo = kind ? split : 0, hi = kind ? p->n : split;
+            if (lo == hi) continue;
+            double kind_best = INFINITY;
+            for (int j = 0; j < n; j++) {
+                if (!st[j].ok || is_direct(&c[j].p) != (kind == 0)) continue;
+                double s = 0;
+                for (int i = lo; i < hi; i++) s += st[j].med[order[i]];
+                if (s < kind_best) kind_best = s, pick[kind] = j;
+            }
+            cost += kind_best;
+        }
+        if (!(cost < best_cost)) continue;
+        best_cost = cost;
+        memset(best, 0, sizeof *best);
+        best->min_indirect = T;
+        for (int kind = 0; kind < 2; kind++)
+            if (pick[kind] >= 0) best->kernels[best->nkernels++] = c[pick[kind]].p;
+    }
+    return best_cost;
+}
+
+void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_config *cfg, gemm_tune_result *r) {
+    memset(r, 0, sizeof *r);
+    r->nshapes = p->n;
+    for (int i = 0; i < p->n; i++) r->shape[i] = p->g[i].s;
+    r->baseline_default = !tune_clblast_overridden();
+    int R = cfg->rounds;
+    double worst, *tmp = xmalloc((size_t)R * sizeof *tmp), *base = xmalloc((size_t)R * p->n * sizeof *base);
+
+    /* The defaults first: after any override there is no way back to them. */
+    if (!cfg->quiet) printf("\nCLBlast SGEMM: %s, then %d candidates, %d rounds each:\n",
+                            r->baseline_default ? "its defaults" : "the current parameters", n, R);
+    int status = check_current(p, &worst);
+    if (status != CLBlastSuccess || !(worst <= 1))
+        warn("CLBlast's current parameters fail the GEMM check (%s, worst error %.3g x the tolerance)",
+             clblast_status_name(status), worst);
+    for (int rr = 0; rr < R; rr++) time_current(p, base + (size_t)rr * p->n);
+    double base_total = 0;
+    for (int i = 0; i < p->n; i++) {
+        for (int rr = 0; rr < R; rr++) tmp[rr] = base[(size_t)rr * p->n + i];
+        r->t_before[i] = r->t_after[i] = tune_median(tmp, R);
+        base_total += r->t_before[i];
+    }
+    if (!cfg->quiet) printf("  %-100s total %8.3f ms\n", "defaults", 1e3 * base_total);
+
+    /* Each candidate checked (its first call compiles it), then all timed round-robin. */
+    cand_state *st = xcalloc((size_t)(n ? n : 1), sizeof *st);
+    for (int j = 0; j < n; j++) {
+        r->tried++;
+        gemm_tuning g = single(&c[j]);
+        status = gemm_tuning_apply(p->rt, &g);
+        if (status == CLBlastSuccess) status = check_current(p, &worst);
+        st[j].ok = status == CLBlastSuccess && worst <= 1;
+        if (!st[j].ok) {
+            r->rejected++;
+            char why[160];
+            if (status != CLBlastSuccess) snprintf(why, sizeof why, "REJECTED: CLBlast refused it (%s)", clblast_status_name(status));
+            else snprintf(why, sizeof why, "REJECTED: results differ from the reference (worst error %.3g x the tolerance)", worst);
+            print_candidate(&c[j], why);
+        }
+        st[j].s = xcalloc((size_t)R * p->n, sizeof *st[j].s);
+    }
+    for (int rr = 0; rr < R; rr++)
+        for (int q = 0; q < n; q++) {
+            int j = (rr + q) % n;
+            if (!st[j].ok) continue;
+            gemm_tuning g = single(&c[j]);
+            CLBLAST_CHECK(gemm_tuning_apply(p->rt, &g)); /* it was accepted once */
+            p->status = CLBlastSuccess;
+            time_current(p, st[j].s + (size_t)rr * p->n);
+            if (p->status != CLBlastSuccess) st[j].ok = false, r->rejected++;
+        }
+    for (int j = 0; j < n; j++) {
+        if (!st[j].ok) continue;
+        double total = 0;
+        for (int i = 0; i < p->n; i++) {
+            for (int rr = 0; rr < R; rr++) tmp[rr] = st[j].s[(size_t)rr * p->n + i];
+            st[j].med[i] = tune_median(tmp, R);
+            total += st[j].med[i];
+        }
+        if (!cfg->quiet) {
+            char what[64];
+            snprintf(what, sizeof what, "total %8.3f ms", 1e3 * total);
+            print_candidate(&c[j], what);
+        }
+    }
+
+    /* The best combination, kept only when it clearly beats the defaults and passes its check. */
+    gemm_tuning best;
+    double cost = compose(p, c, st, n, &best);
+    r->defaults_kept = true;
+    if (cost < KEEP_MARGIN * base_total) {
+        status = gemm_tuning_apply(p->rt, &best);
+        if (status == CLBlastSuccess) status = check_current(p, &worst);
+        if (status == CLBlastSuccess && worst <= 1) {
+            r->defaults_kept = false;
+            r->after = best;
+            for (int rr = 0; rr < R; rr++) time_current(p, base + (size_t)rr * p->n);
+            for (int i = 0; i < p->n; i++) {
+                for (int rr = 0; rr < R; rr++) tmp[rr] = base[(size_t)rr * p->n + i];
+                r->t_after[i] = tune_median(tmp, R);
+            }
+        } else {
+            warn("the combined CLBlast parameters fail their check (%s, worst error %.3g x the tolerance); keeping "
+                 "the defaults", clblast_status_name(status), worst);
+        }
+    }
+    for (int j = 0; j < n; j++) free(st[j].s);
+    free(st);
+    free(tmp);
+    free(base);
+}
+
+/* ---- candidates ----------------------------------------------------------------------------------- */
+
+static gemm_candidate params(const char *kernel, size_t min_indirect, const char *const *names, const size_t *values,
+                             int n) {
+    gemm_candidate c = {.min_indirect = min_indirect};
+    snprintf(c.p.kernel, sizeof c.p.kernel, "%s", kernel);
+    c.p.n = n;
+    for (int i = 0; i < n; i++) {
+        snprintf(c.p.names[i], sizeof c.p.names[i], "%s", names[i]);
+        c.p.values[i] = values[i];
+    }
+    return c;
+}
+
+static const char *const direct_names[] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD", "KWID", "VWMD", "VWND",
+                                           "PADA", "PADB"};
+static const char *const xgemm_names[] = {"MWG", "NWG", "KWG", "MDIMC", "NDIMC", "MDIMA", "NDIMB", "KWI",
+                                          "VWM", "VWN", "STRM", "STRN", "SA", "SB", "GEMMK", "KREG"};
+
+/* CLBlast's own constraints (its tuners'): integer work per item, whole vectors, the K loop
+ * unrolled evenly, and the work-group and local memory within the device's limits. */
+static bool legal(const gemm_candidate *c, const clrt *rt) {
+    const size_t *v = c->p.values;
+    if (is_direct(&c->p)) {
+        size_t wgd = v[0], mc = v[1], nc = v[2], ma = v[3], nb = v[4], kwi = v[5], vm = v[6], vn = v[7];
+        size_t local = 4 * (wgd * (wgd + v[8]) + wgd * (wgd + v[9]));
+        return wgd % kwi == 0 && wgd % (mc * vm) == 0 && wgd % (nc * vn) == 0 && wgd % (ma * vm) == 0 &&
+               wgd % (nb * vn) == 0 && wgd % (mc * nc / ma) == 0 && wgd % (mc * nc / nb) == 0 &&
+               mc * nc <= rt->dev.max_wg && local <= rt->dev.local_mem;
+    }
+    size_t mwg = v[0], nwg = v[1], kwg = v[2], mc = v[3], nc = v[4], ma = v[5], nb = v[6], kwi = v[7], vm = v[8],
+           vn = v[9];
+    size_t local = 4 * (v[12] * kwg * mwg + v[13] * kwg * nwg);
+    return kwg % kwi == 0 && mwg % (mc * vm) == 0 && nwg % (nc * vn) == 0 && mwg % (ma * vm) == 0 &&
+           nwg % (nb * vn) == 0 && kwg % (mc * nc / ma) == 0 && kwg % (mc * nc / nb) == 0 &&
+           mc * nc <= rt->dev.max_wg && local <= rt->dev.local_mem;
+}
+
+int gemm_candidates_default(gemm_candidate *out, int max, const clrt *rt, bool quick) {
+    /* WGD MDIMCD NDIMCD MDIMAD NDIMBD KWID VWMD VWND PADA PADB */
+    static const size_t direct_cpu[][10] = {
+        {32, 8, 8, 8, 8, 2, 2, 2, 1, 1}, {32, 8, 8, 8, 8, 2, 1, 1, 1, 1}, {64, 8, 8, 8, 8, 2, 4, 4, 1, 1},
+    };
+    static const size_t direct_gpu[][10] = {
+        {32, 8, 8, 8, 8, 2, 2, 2, 1, 1}, {32, 16, 16, 16, 16, 2, 1, 1, 1, 1}, {64, 16, 16, 16, 16, 2, 2, 2, 1, 1},
+        {32, 8, 8, 16, 16, 2, 4, 2, 1, 1},
+    };
+    /* MWG NWG KWG MDIMC NDIMC MDIMA NDIMB KWI VWM VWN STRM STRN SA SB GEMMK KREG */
+    static const size_t xgemm_cpu[][16] = {
+        {64, 64, 32, 8, 8, 8, 8, 2, 4, 4, 0, 0, 0, 0, 0, 1}, {32, 64, 32, 8, 8, 8, 8, 2, 4, 8, 0, 0, 0, 0, 0, 1},
+        {64, 32, 32, 8, 8, 8, 8, 2, 8, 4, 0, 0, 0, 0, 0, 1}, {32, 32, 32, 8, 8, 8, 8, 2, 4, 4, 0, 0, 0, 0, 0, 1},
+        {128, 64, 32, 16, 8, 16, 8, 2, 8, 8, 0, 0, 0, 0, 0, 1},
+    };
+    static const size_t xgemm_gpu[][16] = {
+        {64, 64, 32, 16, 16, 16, 16, 2, 4, 4, 0, 0, 1, 1, 0, 1}, {128, 128, 16, 16, 16, 16, 16, 2, 4, 4, 0, 0, 1, 1, 0, 1},
+        {64, 64, 16, 8, 8, 8, 8, 2, 4, 4, 0, 0, 1, 1, 0, 1},     {32, 32, 32, 8, 8, 8, 8, 2, 2, 2, 0, 0, 1, 1, 0, 1},
+    };
+    const size_t(*dir)[10] = rt->is_gpu ? direct_gpu : direct_cpu;
+    const size_t(*ind)[16] = rt->is_gpu ? xgemm_gpu : xgemm_cpu;
+    int nd = rt->is_gpu ? 4 : 3, ni = rt->is_gpu ? 4 : 5;
+    if (quick) nd = 1, ni = 0;
+    int n = 0;
+    for (int i = 0; i < nd + ni && n < max; i++) {
+        gemm_candidate c = i < nd ? params("XgemmDirect", ALL_DIRECT, direct_names, dir[i], 10)
+                                  : params("Xgemm", 1, xgemm_names, ind[i - nd], 16);
+        if (legal(&c, rt)) out[n++] = c;
+    }
+    return n;
+}
