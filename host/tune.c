@@ -175,7 +175,9 @@ static bool parse_clblast(parser *p, const char *key, const char *value) {
     if (strcmp(key, "clblast.min_indirect_size") == 0) {
         if (p->seen_min_indirect) return fail(p, "%s given twice%s", key, "");
         p->seen_min_indirect = true;
-        if (!parse_size(value, 0, 1000000, &v)) return fail(p, "%s = '%s' is not a number from 0 to 1000000", key, value);
+        /* Up to 2^21, whose cube still fits 64 bits (CLBlast compares m*n*k with it). */
+        if (!parse_size(value, 0, (size_t)1 << 21, &v))
+            return fail(p, "%s = '%s' is not a number from 0 to 2097152", key, value);
         g->min_indirect = v;
         return true;
     }

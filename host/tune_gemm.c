@@ -172,6 +172,12 @@ static void time_current(tune_gemm_problem *p, double *t) {
     for (int i = 0; i < p->n; i++) t[i] = bench_bracketed(&p->marks, enqueue_gemm, &(gemm_call){p, i});
 }
 
+int tune_gemm_check(tune_gemm_problem *p, const gemm_tuning *g, double *worst) {
+    *worst = INFINITY;
+    int status = gemm_tuning_apply(p->rt, g);
+    return status == CLBlastSuccess ? check_current(p, worst) : status;
+}
+
 static gemm_tuning single(const gemm_candidate *c) {
     gemm_tuning g = {.nkernels = 1, .min_indirect = c->min_indirect};
     g.kernels[0] = c->p;
@@ -257,9 +263,10 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
     if (!cfg->quiet) printf("\nCLBlast SGEMM: %s, then %d candidates, %d rounds each:\n",
                             r->baseline_default ? "its defaults" : "the current parameters", n, R);
     int status = check_current(p, &worst);
-    if (status != CLBlastSuccess || !(worst <= 1))
-        warn("CLBlast's current parameters fail the GEMM check (%s, worst error %.3g x the tolerance)",
-             clblast_status_name(status), worst);
+    if (status != CLBlastSuccess) warn("CLBlast's current parameters fail: %s", clblast_status_name(status));
+    else if (!(worst <= 1))
+        warn("CLBlast's current parameters give results that differ from the reference (worst error %.3g x the "
+             "tolerance)", worst);
     for (int rr = 0; rr < R; rr++) time_current(p, base + (size_t)rr * p->n);
     double base_total = 0;
     for (int i = 0; i < p->n; i++) {
@@ -274,8 +281,7 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
     for (int j = 0; j < n; j++) {
         r->tried++;
         gemm_tuning g = single(&c[j]);
-        status = gemm_tuning_apply(p->rt, &g);
-        if (status == CLBlastSuccess) status = check_current(p, &worst);
+        status = tune_gemm_check(p, &g, &worst);
         st[j].ok = status == CLBlastSuccess && worst <= 1;
         if (!st[j].ok) {
             r->rejected++;
@@ -316,8 +322,7 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
     double cost = compose(p, c, st, n, &best);
     r->defaults_kept = true;
     if (cost < KEEP_MARGIN * base_total) {
-        status = gemm_tuning_apply(p->rt, &best);
-        if (status == CLBlastSuccess) status = check_current(p, &worst);
+        status = tune_gemm_check(p, &best, &worst);
         if (status == CLBlastSuccess && worst <= 1) {
             r->defaults_kept = false;
             r->after = best;
@@ -326,9 +331,11 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
                 for (int rr = 0; rr < R; rr++) tmp[rr] = base[(size_t)rr * p->n + i];
                 r->t_after[i] = tune_median(tmp, R);
             }
+        } else if (status != CLBlastSuccess) {
+            warn("CLBlast refused the combined parameters (%s); keeping its defaults", clblast_status_name(status));
         } else {
-            warn("the combined CLBlast parameters fail their check (%s, worst error %.3g x the tolerance); keeping "
-                 "the defaults", clblast_status_name(status), worst);
+            warn("the combined CLBlast parameters give results that differ from the reference (worst error %.3g x "
+                 "the tolerance); keeping the defaults", worst);
         }
     }
     for (int j = 0; j < n; j++) free(st[j].s);
@@ -376,27 +383,25 @@ static bool legal(const gemm_candidate *c, const clrt *rt) {
 }
 
 int gemm_candidates_default(gemm_candidate *out, int max, const clrt *rt, bool quick) {
+    /* CLBlast compiles its whole GEMM program for each set, 10-30 s on PoCL: a few picks, not a
+     * sweep. On a CPU (measured with PoCL on Zen 3 at batch 32; a wider sweep is in the tuning
+     * report) the indirect kernel without local memory and with long vectors wins the large GEMMs
+     * by 3-4x and a small direct tile the 10-wide ones; a GPU gets CLBlast's usual shapes with
+     * local memory. */
     /* WGD MDIMCD NDIMCD MDIMAD NDIMBD KWID VWMD VWND PADA PADB */
-    static const size_t direct_cpu[][10] = {
-        {32, 8, 8, 8, 8, 2, 2, 2, 1, 1}, {32, 8, 8, 8, 8, 2, 1, 1, 1, 1}, {64, 8, 8, 8, 8, 2, 4, 4, 1, 1},
-    };
-    static const size_t direct_gpu[][10] = {
-        {32, 8, 8, 8, 8, 2, 2, 2, 1, 1}, {32, 16, 16, 16, 16, 2, 1, 1, 1, 1}, {64, 16, 16, 16, 16, 2, 2, 2, 1, 1},
-        {32, 8, 8, 16, 16, 2, 4, 2, 1, 1},
-    };
+    static const size_t direct_cpu[][10] = {{16, 8, 8, 8, 8, 2, 1, 2, 1, 1}};
+    static const size_t direct_gpu[][10] = {{32, 8, 8, 8, 8, 2, 2, 2, 1, 1}, {32, 16, 16, 16, 16, 2, 1, 1, 1, 1},
+                                            {64, 16, 16, 16, 16, 2, 2, 2, 1, 1}};
     /* MWG NWG KWG MDIMC NDIMC MDIMA NDIMB KWI VWM VWN STRM STRN SA SB GEMMK KREG */
-    static const size_t xgemm_cpu[][16] = {
-        {64, 64, 32, 8, 8, 8, 8, 2, 4, 4, 0, 0, 0, 0, 0, 1}, {32, 64, 32, 8, 8, 8, 8, 2, 4, 8, 0, 0, 0, 0, 0, 1},
-        {64, 32, 32, 8, 8, 8, 8, 2, 8, 4, 0, 0, 0, 0, 0, 1}, {32, 32, 32, 8, 8, 8, 8, 2, 4, 4, 0, 0, 0, 0, 0, 1},
-        {128, 64, 32, 16, 8, 16, 8, 2, 8, 8, 0, 0, 0, 0, 0, 1},
-    };
-    static const size_t xgemm_gpu[][16] = {
-        {64, 64, 32, 16, 16, 16, 16, 2, 4, 4, 0, 0, 1, 1, 0, 1}, {128, 128, 16, 16, 16, 16, 16, 2, 4, 4, 0, 0, 1, 1, 0, 1},
-        {64, 64, 16, 8, 8, 8, 8, 2, 4, 4, 0, 0, 1, 1, 0, 1},     {32, 32, 32, 8, 8, 8, 8, 2, 2, 2, 0, 0, 1, 1, 0, 1},
-    };
+    static const size_t xgemm_cpu[][16] = {{32, 64, 32, 8, 8, 8, 8, 2, 4, 8, 0, 0, 0, 0, 0, 1},
+                                           {64, 32, 32, 8, 8, 8, 8, 2, 8, 4, 0, 0, 0, 0, 0, 1},
+                                           {32, 32, 32, 8, 8, 8, 8, 2, 4, 4, 0, 0, 0, 0, 0, 1}};
+    static const size_t xgemm_gpu[][16] = {{64, 64, 32, 16, 16, 16, 16, 2, 4, 4, 0, 0, 1, 1, 0, 1},
+                                           {128, 128, 16, 16, 16, 16, 16, 2, 4, 4, 0, 0, 1, 1, 0, 1},
+                                           {64, 64, 16, 8, 8, 8, 8, 2, 4, 4, 0, 0, 1, 1, 0, 1}};
     const size_t(*dir)[10] = rt->is_gpu ? direct_gpu : direct_cpu;
     const size_t(*ind)[16] = rt->is_gpu ? xgemm_gpu : xgemm_cpu;
-    int nd = rt->is_gpu ? 4 : 3, ni = rt->is_gpu ? 4 : 5;
+    int nd = rt->is_gpu ? 3 : 1, ni = 3;
     if (quick) nd = 1, ni = 0;
     int n = 0;
     for (int i = 0; i < nd + ni && n < max; i++) {

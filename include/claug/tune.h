@@ -138,6 +138,9 @@ int gemm_candidates_default(gemm_candidate *out, int max, const clrt *rt, bool q
 typedef struct tune_gemm_problem tune_gemm_problem;
 tune_gemm_problem *tune_gemm_problem_new(clrt *rt, int batch, uint64_t seed);
 void tune_gemm_problem_free(tune_gemm_problem *p);
+/* Applies g and runs every GEMM on poisoned outputs: CLBlast's status (0: all ran) and the largest
+ * |got - ref| / (1e-4 + 1e-4 |ref|) into *worst (<= 1 passes; infinite when they did not run). */
+int tune_gemm_check(tune_gemm_problem *p, const gemm_tuning *g, double *worst);
 /* The reference output of GEMM i ((m, n) floats), for tests that need a wrong one. */
 float *tune_gemm_reference(tune_gemm_problem *p, int i);
 
