@@ -178,8 +178,10 @@ int tune_gemm_check(tune_gemm_problem *p, const gemm_tuning *g, double *worst) {
     return status == CLBlastSuccess ? check_current(p, worst) : status;
 }
 
+/* A candidate with no parameters stands for CLBlast's own parameters of its kernel: only the
+ * routing is overridden. */
 static gemm_tuning single(const gemm_candidate *c) {
-    gemm_tuning g = {.nkernels = 1, .min_indirect = c->min_indirect};
+    gemm_tuning g = {.nkernels = c->p.n > 0, .min_indirect = c->min_indirect};
     g.kernels[0] = c->p;
     return g;
 }
@@ -197,14 +199,17 @@ typedef struct {
 static void print_candidate(const gemm_candidate *c, const char *what) {
     char d[1024];
     gemm_tuning g = single(c);
-    gemm_tuning_describe(d, sizeof d, &g);
-    printf("  %-100.100s %s\n", d, what);
+    if (c->p.n) gemm_tuning_describe(d, sizeof d, &g);
+    else snprintf(d, sizeof d, "%s with CLBlast's own parameters, every GEMM %s", c->p.kernel,
+                  is_direct(&c->p) ? "direct" : "indirect");
+    printf("  %s %s\n", d, what);
     fflush(stdout);
 }
 
 /* The cheapest routing of the shapes: those below a threshold take the best direct candidate,
  * the rest the best indirect one. Fills *best and returns its summed medians (INFINITY if none). */
 static double compose(tune_gemm_problem *p, const gemm_candidate *c, const cand_state *st, int n, gemm_tuning *best) {
+    memset(best, 0, sizeof *best);
     int order[TUNE_MAX_GEMMS];
     for (int i = 0; i < p->n; i++) order[i] = i;
     size_t mnk[TUNE_MAX_GEMMS];
@@ -246,55 +251,53 @@ static double compose(tune_gemm_problem *p, const gemm_candidate *c, const cand_
         memset(best, 0, sizeof *best);
         best->min_indirect = T;
         for (int kind = 0; kind < 2; kind++)
-            if (pick[kind] >= 0) best->kernels[best->nkernels++] = c[pick[kind]].p;
+            if (pick[kind] >= 0 && c[pick[kind]].p.n > 0) best->kernels[best->nkernels++] = c[pick[kind]].p;
     }
     return best_cost;
 }
 
-void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_config *cfg, gemm_tune_result *r) {
-    memset(r, 0, sizeof *r);
-    r->nshapes = p->n;
-    for (int i = 0; i < p->n; i++) r->shape[i] = p->g[i].s;
-    r->baseline_default = !tune_clblast_overridden();
-    int R = cfg->rounds;
-    double worst, *tmp = xmalloc((size_t)R * sizeof *tmp), *base = xmalloc((size_t)R * p->n * sizeof *base);
-
-    /* The defaults first: after any override there is no way back to them. */
-    if (!cfg->quiet) printf("\nCLBlast SGEMM: %s, then %d candidates, %d rounds each:\n",
-                            r->baseline_default ? "its defaults" : "the current parameters", n, R);
-    int status = check_current(p, &worst);
-    if (status != CLBlastSuccess) warn("CLBlast's current parameters fail: %s", clblast_status_name(status));
-    else if (!(worst <= 1))
-        warn("CLBlast's current parameters give results that differ from the reference (worst error %.3g x the "
-             "tolerance)", worst);
-    for (int rr = 0; rr < R; rr++) time_current(p, base + (size_t)rr * p->n);
-    double base_total = 0;
+/* Medians per GEMM of `rounds` block runs with the current parameters, after two warm-up runs;
+ * returns their sum. */
+static double time_block(tune_gemm_problem *p, int rounds, double *med) {
+    double *s = xmalloc((size_t)rounds * p->n * sizeof *s), *tmp = xmalloc((size_t)rounds * sizeof *tmp), total = 0;
+    for (int w = 0; w < 2; w++) time_current(p, s);
+    for (int r = 0; r < rounds; r++) time_current(p, s + (size_t)r * p->n);
     for (int i = 0; i < p->n; i++) {
-        for (int rr = 0; rr < R; rr++) tmp[rr] = base[(size_t)rr * p->n + i];
-        r->t_before[i] = r->t_after[i] = tune_median(tmp, R);
-        base_total += r->t_before[i];
+        for (int r = 0; r < rounds; r++) tmp[r] = s[(size_t)r * p->n + i];
+        med[i] = tune_median(tmp, rounds);
+        total += med[i];
     }
-    if (!cfg->quiet) printf("  %-100s total %8.3f ms\n", "defaults", 1e3 * base_total);
+    free(s);
+    free(tmp);
+    return total;
+}
 
-    /* Each candidate checked (its first call compiles it), then all timed round-robin. */
-    cand_state *st = xcalloc((size_t)(n ? n : 1), sizeof *st);
-    for (int j = 0; j < n; j++) {
+/* Checks the candidates idx[0..m) (the first call of each compiles it), then times those that
+ * pass round-robin, the order rotating from round to round, into st. */
+static void run_phase(tune_gemm_problem *p, const gemm_candidate *c, cand_state *st, const int *idx, int m,
+                      const tune_config *cfg, gemm_tune_result *r) {
+    int R = cfg->rounds;
+    double worst;
+    for (int q = 0; q < m; q++) {
+        int j = idx[q];
         r->tried++;
         gemm_tuning g = single(&c[j]);
-        status = tune_gemm_check(p, &g, &worst);
+        int status = tune_gemm_check(p, &g, &worst);
         st[j].ok = status == CLBlastSuccess && worst <= 1;
-        if (!st[j].ok) {
-            r->rejected++;
-            char why[160];
-            if (status != CLBlastSuccess) snprintf(why, sizeof why, "REJECTED: CLBlast refused it (%s)", clblast_status_name(status));
-            else snprintf(why, sizeof why, "REJECTED: results differ from the reference (worst error %.3g x the tolerance)", worst);
-            print_candidate(&c[j], why);
-        }
         st[j].s = xcalloc((size_t)R * p->n, sizeof *st[j].s);
+        if (st[j].ok) {
+            time_current(p, st[j].s); /* a warm-up, overwritten below */
+            continue;
+        }
+        r->rejected++;
+        char why[160];
+        if (status != CLBlastSuccess) snprintf(why, sizeof why, "REJECTED: CLBlast refused it (%s)", clblast_status_name(status));
+        else snprintf(why, sizeof why, "REJECTED: results differ from the reference (worst error %.3g x the tolerance)", worst);
+        print_candidate(&c[j], why);
     }
     for (int rr = 0; rr < R; rr++)
-        for (int q = 0; q < n; q++) {
-            int j = (rr + q) % n;
+        for (int q = 0; q < m; q++) {
+            int j = idx[(rr + q) % m];
             if (!st[j].ok) continue;
             gemm_tuning g = single(&c[j]);
             CLBLAST_CHECK(gemm_tuning_apply(p->rt, &g)); /* it was accepted once */
@@ -302,7 +305,9 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
             time_current(p, st[j].s + (size_t)rr * p->n);
             if (p->status != CLBlastSuccess) st[j].ok = false, r->rejected++;
         }
-    for (int j = 0; j < n; j++) {
+    double *tmp = xmalloc((size_t)R * sizeof *tmp);
+    for (int q = 0; q < m; q++) {
+        int j = idx[q];
         if (!st[j].ok) continue;
         double total = 0;
         for (int i = 0; i < p->n; i++) {
@@ -311,26 +316,71 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
             total += st[j].med[i];
         }
         if (!cfg->quiet) {
-            char what[64];
-            snprintf(what, sizeof what, "total %8.3f ms", 1e3 * total);
+            char what[256];
+            int at = snprintf(what, sizeof what, "\n    total %.3f ms:", 1e3 * total);
+            for (int i = 0; i < p->n && at < (int)sizeof what; i++)
+                at += snprintf(what + at, sizeof what - (size_t)at, " %.3f", 1e3 * st[j].med[i]);
             print_candidate(&c[j], what);
         }
     }
+    free(tmp);
+}
 
-    /* The best combination, kept only when it clearly beats the defaults and passes its check. */
+void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_config *cfg, gemm_tune_result *r) {
+    memset(r, 0, sizeof *r);
+    r->nshapes = p->n;
+    for (int i = 0; i < p->n; i++) r->shape[i] = p->g[i].s;
+    r->baseline_default = !tune_clblast_overridden();
+
+    /* The defaults first, in a block of their own: after an override there is no way back. */
+    if (!cfg->quiet)
+        printf("\nCLBlast SGEMM: %s (timed first, on their own), then %d candidates, %d rounds each:\n",
+               r->baseline_default ? "its defaults" : "the current parameters", n, cfg->rounds);
+    double worst;
+    int status = check_current(p, &worst);
+    if (status != CLBlastSuccess) warn("CLBlast's current parameters fail: %s", clblast_status_name(status));
+    else if (!(worst <= 1))
+        warn("CLBlast's current parameters give results that differ from the reference (worst error %.3g x the "
+             "tolerance)", worst);
+    double base_total = time_block(p, cfg->rounds, r->t_before);
+    memcpy(r->t_after, r->t_before, sizeof r->t_after);
+    if (!cfg->quiet) {
+        printf("  defaults\n    total %.3f ms:", 1e3 * base_total);
+        for (int i = 0; i < p->n; i++) printf(" %.3f", 1e3 * r->t_before[i]);
+        printf(" (per GEMM, in the order of the table below)\n");
+    }
+
+    /* Then the candidates that leave XgemmDirect's parameters alone (CLBlast's own direct
+     * parameters among them), then those that override them. */
+    cand_state *st = xcalloc((size_t)(n ? n : 1), sizeof *st);
+    int *idx = xmalloc((size_t)(n ? n : 1) * sizeof *idx);
+    for (int phase = 0, m = 0; phase < 2; phase++, m = 0) {
+        for (int j = 0; j < n; j++)
+            if ((is_direct(&c[j].p) && c[j].p.n > 0) == (phase == 1)) idx[m++] = j;
+        run_phase(p, c, st, idx, m, cfg, r);
+    }
+
+    /* The best combination, kept only when it clearly beats the defaults and passes its check.
+     * CLBlast's own direct parameters with every GEMM direct, timed among the candidates, are
+     * the defaults where CLBlast routes these GEMMs direct anyway: the faster of the two figures
+     * stands for the defaults, so a slow spell during their own block cannot make a candidate
+     * look better than it is. A combination that only changes the routing is not worth keeping. */
+    double defaults_total = base_total;
+    for (int j = 0; j < n; j++)
+        if (st[j].ok && c[j].p.n == 0 && is_direct(&c[j].p)) {
+            double t = 0;
+            for (int i = 0; i < p->n; i++) t += st[j].med[i];
+            defaults_total = t < defaults_total ? t : defaults_total;
+        }
     gemm_tuning best;
     double cost = compose(p, c, st, n, &best);
     r->defaults_kept = true;
-    if (cost < KEEP_MARGIN * base_total) {
+    if (best.nkernels > 0 && cost < KEEP_MARGIN * defaults_total) {
         status = tune_gemm_check(p, &best, &worst);
         if (status == CLBlastSuccess && worst <= 1) {
             r->defaults_kept = false;
             r->after = best;
-            for (int rr = 0; rr < R; rr++) time_current(p, base + (size_t)rr * p->n);
-            for (int i = 0; i < p->n; i++) {
-                for (int rr = 0; rr < R; rr++) tmp[rr] = base[(size_t)rr * p->n + i];
-                r->t_after[i] = tune_median(tmp, R);
-            }
+            time_block(p, cfg->rounds, r->t_after);
         } else if (status != CLBlastSuccess) {
             warn("CLBlast refused the combined parameters (%s); keeping its defaults", clblast_status_name(status));
         } else {
@@ -340,8 +390,7 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
     }
     for (int j = 0; j < n; j++) free(st[j].s);
     free(st);
-    free(tmp);
-    free(base);
+    free(idx);
 }
 
 /* ---- candidates ----------------------------------------------------------------------------------- */
@@ -383,13 +432,12 @@ static bool legal(const gemm_candidate *c, const clrt *rt) {
 }
 
 int gemm_candidates_default(gemm_candidate *out, int max, const clrt *rt, bool quick) {
-    /* CLBlast compiles its whole GEMM program for each set, 10-30 s on PoCL: a few picks, not a
-     * sweep. On a CPU (measured with PoCL on Zen 3 at batch 32; a wider sweep is in the tuning
-     * report) the indirect kernel without local memory and with long vectors wins the large GEMMs
-     * by 3-4x and a small direct tile the 10-wide ones; a GPU gets CLBlast's usual shapes with
-     * local memory. */
+    /* CLBlast compiles its whole GEMM program for each set (and each routing), 10-30 s on PoCL:
+     * a few picks, not a sweep. On a CPU (a sweep of 20 with PoCL on Zen 3 at batch 32) the
+     * indirect kernel without local memory and with long vectors wins the wide GEMMs by 2-3x,
+     * while no direct tile tried beat CLBlast's own on the 10-wide ones; a GPU gets CLBlast's
+     * usual shapes with local memory. --quick tries none: the defaults are timed, nothing compiled. */
     /* WGD MDIMCD NDIMCD MDIMAD NDIMBD KWID VWMD VWND PADA PADB */
-    static const size_t direct_cpu[][10] = {{16, 8, 8, 8, 8, 2, 1, 2, 1, 1}};
     static const size_t direct_gpu[][10] = {{32, 8, 8, 8, 8, 2, 2, 2, 1, 1}, {32, 16, 16, 16, 16, 2, 1, 1, 1, 1},
                                             {64, 16, 16, 16, 16, 2, 2, 2, 1, 1}};
     /* MWG NWG KWG MDIMC NDIMC MDIMA NDIMB KWI VWM VWN STRM STRN SA SB GEMMK KREG */
@@ -399,13 +447,13 @@ int gemm_candidates_default(gemm_candidate *out, int max, const clrt *rt, bool q
     static const size_t xgemm_gpu[][16] = {{64, 64, 32, 16, 16, 16, 16, 2, 4, 4, 0, 0, 1, 1, 0, 1},
                                            {128, 128, 16, 16, 16, 16, 16, 2, 4, 4, 0, 0, 1, 1, 0, 1},
                                            {64, 64, 16, 8, 8, 8, 8, 2, 4, 4, 0, 0, 1, 1, 0, 1}};
-    const size_t(*dir)[10] = rt->is_gpu ? direct_gpu : direct_cpu;
     const size_t(*ind)[16] = rt->is_gpu ? xgemm_gpu : xgemm_cpu;
-    int nd = rt->is_gpu ? 3 : 1, ni = 3;
-    if (quick) nd = 1, ni = 0;
-    int n = 0;
+    int nd = rt->is_gpu ? 3 : 0, ni = 3, n = 0;
+    if (quick) return 0;
+    /* CLBlast's own direct parameters, every GEMM direct: what the small GEMMs may keep. */
+    if (n < max) out[n++] = params("XgemmDirect", ALL_DIRECT, direct_names, NULL, 0);
     for (int i = 0; i < nd + ni && n < max; i++) {
-        gemm_candidate c = i < nd ? params("XgemmDirect", ALL_DIRECT, direct_names, dir[i], 10)
+        gemm_candidate c = i < nd ? params("XgemmDirect", ALL_DIRECT, direct_names, direct_gpu[i], 10)
                                   : params("Xgemm", 1, xgemm_names, ind[i - nd], 16);
         if (legal(&c, rt)) out[n++] = c;
     }

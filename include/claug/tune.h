@@ -110,7 +110,7 @@ void tune_conv_problem_free(tune_conv_problem *p);
 void tune_conv_check(tune_conv_problem *p, const conv_tuning *t, bool *fwd_ok, bool *dw_ok, double *worst);
 
 typedef struct {
-    conv_tuning before, after; /* the defaults and the kept tuning (the defaults when no candidate beat them) */
+    conv_tuning before, after; /* the defaults and the kept tuning (the defaults unless a candidate beat them by 3%) */
     int nlayers;
     char layer[TUNE_MAX_LAYERS][32];
     double t_before[TUNE_MAX_LAYERS][3], t_after[TUNE_MAX_LAYERS][3]; /* median seconds: forward, dx, dw */
@@ -156,7 +156,11 @@ typedef struct {
 /* Times CLBlast's current parameters, then the candidates (round-robin), each checked first; a
  * candidate CLBlast refuses or whose results differ from the reference is rejected. The best
  * direct and indirect candidates are combined with the routing that suits the shapes; that is
- * kept, applied and checked again only when it beats the defaults by 10% or more. */
+ * kept, applied and checked again only when it beats the defaults by 10% or more (CLBlast's own
+ * direct parameters, as a candidate with no parameters, are timed among the others and count as
+ * the defaults when faster than their own block). A candidate with no parameters stands for
+ * CLBlast's own parameters of its kernel. When the defaults are kept, CLBlast in this process is
+ * left with the last candidate's parameters: a new process starts from its defaults. */
 void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_config *cfg, gemm_tune_result *r);
 
 /* `claug tune`: both searches with the device's candidate lists (quick: tiny ones), before and
