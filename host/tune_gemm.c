@@ -26,6 +26,8 @@ static const double KEEP_MARGIN = 0.9;
 /* Outputs are poisoned with a finite value: with beta 0 a kernel may compute 0 * C, which must
  * stay 0, yet an element never written still shows. */
 static const float SENTINEL = 1e30f;
+/* Timed runs in a row per candidate and pass. */
+enum { PASS_RUNS = 5 };
 
 int tune_gemm_shapes(tune_gemm_shape *out, int max, int B) {
     layer *L;
@@ -295,16 +297,24 @@ static void run_phase(tune_gemm_problem *p, const gemm_candidate *c, cand_state 
         else snprintf(why, sizeof why, "REJECTED: results differ from the reference (worst error %.3g x the tolerance)", worst);
         print_candidate(&c[j], why);
     }
-    for (int rr = 0; rr < R; rr++)
+    /* Runs right after a switch of parameters are slower on PoCL than runs in a row (by up to 2x),
+     * and the defaults can only be timed in a row: every candidate is timed in short runs in a
+     * row too, the passes going round-robin so that drift falls on every candidate alike. */
+    int passes = R < PASS_RUNS ? 1 : R / PASS_RUNS;
+    for (int pass = 0, rr = 0; pass < passes; pass++) {
+        int runs = pass == passes - 1 ? R - rr : PASS_RUNS;
         for (int q = 0; q < m; q++) {
-            int j = idx[(rr + q) % m];
+            int j = idx[(pass + q) % m];
             if (!st[j].ok) continue;
             gemm_tuning g = single(&c[j]);
             CLBLAST_CHECK(gemm_tuning_apply(p->rt, &g)); /* it was accepted once */
             p->status = CLBlastSuccess;
-            time_current(p, st[j].s + (size_t)rr * p->n);
+            time_current(p, st[j].s + (size_t)rr * p->n); /* a warm-up, overwritten */
+            for (int k = 0; k < runs; k++) time_current(p, st[j].s + (size_t)(rr + k) * p->n);
             if (p->status != CLBlastSuccess) st[j].ok = false, r->rejected++;
         }
+        rr += runs;
+    }
     double *tmp = xmalloc((size_t)R * sizeof *tmp);
     for (int q = 0; q < m; q++) {
         int j = idx[q];
