@@ -364,7 +364,11 @@ void tuning_load(clrt *rt, tuning *t, char *desc, size_t desclen) {
     }
     char conv_state[1200], gemm_state[1200];
     const char *untuned = "default parameters (run `claug tune`)";
-    if (t->from_file) snprintf(conv_state, sizeof conv_state, "tuned (%s)", path);
+    conv_tuning def;
+    conv_tuning_default(&def, rt);
+    if (t->from_file && memcmp(&def, &t->conv, sizeof def) != 0) snprintf(conv_state, sizeof conv_state, "tuned (%s)", path);
+    else if (t->from_file)
+        snprintf(conv_state, sizeof conv_state, "default parameters (the fastest in `claug tune`, %s)", path);
     else snprintf(conv_state, sizeof conv_state, "%s", untuned);
     if (gemm_tuned && !gemm_is_default(&t->gemm)) snprintf(gemm_state, sizeof gemm_state, "tuned (%s)", path);
     else if (gemm_tuned) snprintf(gemm_state, sizeof gemm_state, "default parameters (the fastest in `claug tune`, %s)", path);

@@ -56,8 +56,9 @@ bool tuning_save(const tuning *t, const clrt *rt, const char *path);
 
 /* The device's tuning: the file's values when it holds a valid one, else the defaults (with a
  * warning when a file exists but is not valid). Applies the CLBlast overrides for the device.
- * `desc` gets one line saying, for the convolution and CLBlast separately, "tuned (<file>)" or
- * "default parameters (run `claug tune`)". */
+ * `desc` gets one line saying, for the convolution and CLBlast separately, "tuned (<file>)",
+ * "default parameters (the fastest in `claug tune`, <file>)" or "default parameters (run `claug
+ * tune`)". */
 void tuning_load(clrt *rt, tuning *t, char *desc, size_t desclen);
 /* Whether the kernels can take t on rt's device (ranges, tile divisibility, work-group and local
  * memory limits); false with the reason. */
