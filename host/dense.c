@@ -21,7 +21,8 @@ void dense_release(dense_ctx *d) {
  * use it is safe: OpenCL frees it after those commands complete. */
 int dense_gemm(dense_ctx *d, bool ta, bool tb, size_t m, size_t n, size_t k, cl_mem a, cl_mem b, cl_mem c,
                const char *tag) {
-    CLBlastTranspose ota = ta ? CLBlastTransposeYes : CLBlastTransposeNo, otb = tb ? CLBlastTransposeYes : CLBlastTransposeNo;
+    CLBlastTranspose ota = ta ? CLBlastTransposeYes : CLBlastTransposeNo;
+    CLBlastTranspose otb = tb ? CLBlastTransposeYes : CLBlastTransposeNo;
     size_t lda = ta ? m : k, ldb = tb ? k : n, need = 0;
     int st = CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ota, otb, m, n, k, 0, lda, 0, ldb, 0, n, &d->rt->queue,
                                         &need);

@@ -52,11 +52,12 @@ typedef struct {
     size_t offset;
     int lo, hi;
 } conv_field;
-#define CONV_FIELD(f, lo, hi) {"conv." #f, offsetof(conv_tuning, f), lo, hi}
+#define CONV_FIELD(f, lo, hi)                                                                                          \
+    { "conv." #f, offsetof(conv_tuning, f), lo, hi }
 static const conv_field conv_fields[] = {
-    CONV_FIELD(tp, 1, 16), CONV_FIELD(cb, 1, 16),  CONV_FIELD(wt, 1, 16),  CONV_FIELD(wcb, 1, 16),
+    CONV_FIELD(tp, 1, 16),    CONV_FIELD(cb, 1, 16),    CONV_FIELD(wt, 1, 16),  CONV_FIELD(wcb, 1, 16),
     CONV_FIELD(kfast, 1, 15), CONV_FIELD(lws, 1, 4096), CONV_FIELD(tm, 1, 512), CONV_FIELD(tn, 1, 512),
-    CONV_FIELD(kc, 1, 512), CONV_FIELD(rm, 1, 64), CONV_FIELD(rn, 1, 64),   CONV_FIELD(splits, 0, 65536),
+    CONV_FIELD(kc, 1, 512),   CONV_FIELD(rm, 1, 64),    CONV_FIELD(rn, 1, 64),  CONV_FIELD(splits, 0, 65536),
 };
 #undef CONV_FIELD
 enum { NCONV_FIELDS = sizeof conv_fields / sizeof conv_fields[0] };
@@ -101,7 +102,7 @@ static bool parse_size(const char *s, size_t lo, size_t hi, size_t *out) {
 }
 
 static bool valid_param_name(const char *s) {
-    if (!*s || strlen(s) >= sizeof ((clblast_params *)0)->names[0]) return false;
+    if (!*s || strlen(s) >= sizeof((clblast_params *)0)->names[0]) return false;
     for (; *s; s++)
         if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_')) return false;
     return true;
@@ -127,8 +128,9 @@ bool conv_tuning_check(const conv_tuning *t, const clrt *rt, char *err, size_t e
     size_t wg = (size_t)(t->tm / t->rm) * (size_t)(t->tn / t->rn);
     size_t local = sizeof(float) * ((size_t)t->kc * (t->tm + t->tn) + t->tm + t->kc);
     if (t->local_tiles && (wg > rt->dev.max_wg || local > rt->dev.local_mem)) {
-        snprintf(err, errlen, "local tiles need %zu work-items and %zu bytes of local memory; the device has %zu and %lu",
-                 wg, local, rt->dev.max_wg, (unsigned long)rt->dev.local_mem);
+        snprintf(err, errlen,
+                 "local tiles need %zu work-items and %zu bytes of local memory; the device has %zu and %lu", wg, local,
+                 rt->dev.max_wg, (unsigned long)rt->dev.local_mem);
         return false;
     }
     return true;
@@ -271,8 +273,9 @@ bool tuning_parse(tuning *t, const char *text, const clrt *rt, char *err, size_t
     bool conv_complete = p.seen_local_tiles;
     for (int i = 0; i < NCONV_FIELDS; i++) conv_complete &= p.seen_conv[i];
     if (p.seen_header != 15 || !p.seen_batch || !conv_complete || !p.seen_min_indirect) {
-        snprintf(err, errlen, "keys missing (device, vendor, driver, platform_version, batch_size, every conv.* "
-                              "and clblast.min_indirect_size are required)");
+        snprintf(err, errlen,
+                 "keys missing (device, vendor, driver, platform_version, batch_size, every conv.* "
+                 "and clblast.min_indirect_size are required)");
         return false;
     }
     char why[256];
@@ -300,7 +303,8 @@ int gemm_tuning_apply(const clrt *rt, const gemm_tuning *g) {
     }
     if (!g->min_indirect) return CLBlastSuccess;
     const char *name[] = {"XGEMM_MIN_INDIRECT_SIZE"};
-    int st = CLBlastOverrideParameters(rt->dev.device, "GemmRoutine", CLBlastPrecisionSingle, 1, name, &g->min_indirect);
+    int st =
+        CLBlastOverrideParameters(rt->dev.device, "GemmRoutine", CLBlastPrecisionSingle, 1, name, &g->min_indirect);
     if (st == CLBlastSuccess) clblast_overridden = true;
     return st;
 }
@@ -320,8 +324,10 @@ void gemm_tuning_describe(char *buf, size_t len, const gemm_tuning *g) {
         sb_printf(&b, "%s%s", k ? "; " : "", p->kernel);
         for (int i = 0; i < p->n; i++) sb_printf(&b, " %s=%zu", p->names[i], p->values[i]);
     }
-    if (g->min_indirect == 1) sb_printf(&b, "; every GEMM indirect");
-    else if (g->min_indirect) sb_printf(&b, "; direct below m*n*k = %zu^3", g->min_indirect);
+    if (g->min_indirect == 1)
+        sb_printf(&b, "; every GEMM indirect");
+    else if (g->min_indirect)
+        sb_printf(&b, "; direct below m*n*k = %zu^3", g->min_indirect);
     char *s = sb_take(&b);
     snprintf(buf, len, "%s", s);
     free(s);
@@ -339,7 +345,8 @@ void tuning_load(clrt *rt, tuning *t, char *desc, size_t desclen) {
     char *path = tuning_path(rt);
     size_t len = 0;
     char *text = path ? read_file(path, &len) : NULL;
-    if (path && !text && errno != ENOENT) warn("cannot read the tuning file %s: %s; using the default parameters", path, strerror(errno));
+    if (path && !text && errno != ENOENT)
+        warn("cannot read the tuning file %s: %s; using the default parameters", path, strerror(errno));
     if (text) {
         tuning f;
         char err[512];
@@ -348,8 +355,8 @@ void tuning_load(clrt *rt, tuning *t, char *desc, size_t desclen) {
             *t = f;
             t->from_file = true;
         } else {
-            warn("ignoring the tuning file %s: %s; using the default parameters (run `claug tune` to replace it)",
-                 path, err);
+            warn("ignoring the tuning file %s: %s; using the default parameters (run `claug tune` to replace it)", path,
+                 err);
         }
     }
     bool gemm_tuned = t->from_file;
@@ -366,13 +373,18 @@ void tuning_load(clrt *rt, tuning *t, char *desc, size_t desclen) {
     const char *untuned = "default parameters (run `claug tune`)";
     conv_tuning def;
     conv_tuning_default(&def, rt);
-    if (t->from_file && memcmp(&def, &t->conv, sizeof def) != 0) snprintf(conv_state, sizeof conv_state, "tuned (%s)", path);
+    if (t->from_file && memcmp(&def, &t->conv, sizeof def) != 0)
+        snprintf(conv_state, sizeof conv_state, "tuned (%s)", path);
     else if (t->from_file)
         snprintf(conv_state, sizeof conv_state, "default parameters (the fastest in `claug tune`, %s)", path);
-    else snprintf(conv_state, sizeof conv_state, "%s", untuned);
-    if (gemm_tuned && !gemm_is_default(&t->gemm)) snprintf(gemm_state, sizeof gemm_state, "tuned (%s)", path);
-    else if (gemm_tuned) snprintf(gemm_state, sizeof gemm_state, "default parameters (the fastest in `claug tune`, %s)", path);
-    else snprintf(gemm_state, sizeof gemm_state, "%s", untuned);
+    else
+        snprintf(conv_state, sizeof conv_state, "%s", untuned);
+    if (gemm_tuned && !gemm_is_default(&t->gemm))
+        snprintf(gemm_state, sizeof gemm_state, "tuned (%s)", path);
+    else if (gemm_tuned)
+        snprintf(gemm_state, sizeof gemm_state, "default parameters (the fastest in `claug tune`, %s)", path);
+    else
+        snprintf(gemm_state, sizeof gemm_state, "%s", untuned);
     snprintf(desc, desclen, "convolution %s; CLBlast %s", conv_state, gemm_state);
     free(text);
     free(path);
@@ -395,7 +407,8 @@ static void print_conv_result(const conv_tune_result *r, int rounds) {
             before += r->t_before[l][k];
             after += r->t_after[l][k];
         }
-    printf("  %-34s %9.3f ms -> %9.3f ms  x%.2f\n", "total", 1e3 * before, 1e3 * after, after > 0 ? before / after : 0.0);
+    printf("  %-34s %9.3f ms -> %9.3f ms  x%.2f\n", "total", 1e3 * before, 1e3 * after,
+           after > 0 ? before / after : 0.0);
     char d[256];
     conv_tuning_describe(d, sizeof d, &r->before);
     printf("  before: %s\n", d);
@@ -420,7 +433,8 @@ static void print_gemm_result(const gemm_tune_result *r) {
         before += r->t_before[i];
         after += r->t_after[i];
     }
-    printf("  %-44s %8.3f ms -> %8.3f ms  x%.2f\n", "total", 1e3 * before, 1e3 * after, after > 0 ? before / after : 0.0);
+    printf("  %-44s %8.3f ms -> %8.3f ms  x%.2f\n", "total", 1e3 * before, 1e3 * after,
+           after > 0 ? before / after : 0.0);
     char d[1024];
     gemm_tuning_describe(d, sizeof d, &r->after);
     printf("  after: %s\n  %d candidates checked against the reference, %d rejected\n", d, r->tried, r->rejected);
@@ -438,8 +452,10 @@ void tune_run(clrt *rt, const tune_config *c, bool quick, const conv_space *conv
            c->batch_size);
 
     conv_space cs;
-    if (conv_override) cs = *conv_override;
-    else conv_space_default(&cs, rt, quick);
+    if (conv_override)
+        cs = *conv_override;
+    else
+        conv_space_default(&cs, rt, quick);
     tune_conv_problem *cp = tune_conv_problem_new(rt, c->batch_size, c->seed);
     conv_tune_result cr;
     tune_conv(cp, &cs, c, &cr);

@@ -14,7 +14,6 @@
 enum { TUNE_STREAM = 101 };
 /* Fashion-MNIST's shapes: the seed model is tuned for them. */
 enum { SIDE = 28, CLASSES = 10 };
-enum { FWD, DX, DW };
 /* The winner replaces the defaults only when faster by more than the noise of interleaved medians
  * on a shared machine, so that a re-run does not flip between equals. */
 static const double KEEP_MARGIN = 0.97;
@@ -24,8 +23,8 @@ typedef struct {
     int CI, H, W, CO, K, relu;
     bool need_dx; /* false for the first layer with parameters, as in training */
     size_t nx, nw, ny;
-    cl_mem x, w, b, dy, yref;  /* inputs; yref the reference's output, read by the backward's ReLU mask */
-    cl_mem y, dx, dw, db;      /* outputs */
+    cl_mem x, w, b, dy, yref;    /* inputs; yref the reference's output, read by the backward's ReLU mask */
+    cl_mem y, dx, dw, db;        /* outputs */
     float *ry, *rdx, *rdw, *rdb; /* the references' outputs */
 } conv_case;
 
@@ -124,9 +123,9 @@ typedef struct {
     conv_layer layer[TUNE_MAX_LAYERS];
     bool fwd_ok, dw_ok;
     double worst;
-    double *s;                 /* (rounds, nl, 3) seconds per pass */
+    double *s;                      /* (rounds, nl, 3) seconds: forward, input gradient, weight gradient */
     double med[TUNE_MAX_LAYERS][3]; /* their medians */
-    double fwd, dw, total;     /* medians of the per-round sums: forward + dx, dw, all */
+    double fwd, dw, total;          /* medians of the per-round sums: forward + dx, dw, all */
 } candidate;
 
 static void open_candidate(tune_conv_problem *p, candidate *c, const conv_tuning *t, int rounds) {
@@ -239,24 +238,26 @@ static void measure(tune_conv_problem *p, candidate *c, int n, int rounds) {
                 for (int r = 0; r < rounds; r++) tmp[r] = k->s[((size_t)r * nl + l) * 3 + q];
                 k->med[l][q] = tune_median(tmp, rounds);
             }
-        double *sums[3] = {&k->fwd, &k->dw, &k->total};
+        /* The passes each score adds: the forward kernel's (forward and input gradient), the
+         * weight gradient's, all. */
+        static const bool adds[3][3] = {{true, true, false}, {false, false, true}, {true, true, true}};
+        double *score[3] = {&k->fwd, &k->dw, &k->total};
         for (int which = 0; which < 3; which++) {
             for (int r = 0; r < rounds; r++) {
                 const double *s = k->s + (size_t)r * nl * 3;
                 tmp[r] = 0;
                 for (int l = 0; l < nl; l++)
-                    tmp[r] += which == 0 ? s[l * 3 + FWD] + s[l * 3 + DX] : which == 1 ? s[l * 3 + DW]
-                                                                                    : s[l * 3 + FWD] + s[l * 3 + DX] + s[l * 3 + DW];
+                    for (int q = 0; q < 3; q++) tmp[r] += adds[which][q] ? s[l * 3 + q] : 0;
             }
-            *sums[which] = tune_median(tmp, rounds);
+            *score[which] = tune_median(tmp, rounds);
         }
     }
     free(tmp);
 }
 
 static void label(char *buf, size_t len, const conv_tuning *t) {
-    char splits[24];
-    snprintf(splits, sizeof splits, t->splits ? "%d" : "per image", t->splits);
+    char splits[24] = "per image";
+    if (t->splits) snprintf(splits, sizeof splits, "%d", t->splits);
     if (t->local_tiles)
         snprintf(buf, len, "local tiles %dx%d chunk %d, %dx%d per item, splits %s", t->tm, t->tn, t->kc, t->rm, t->rn,
                  splits);
@@ -278,8 +279,8 @@ static void report(const candidate *c, int n, const tune_config *cfg, conv_tune_
                    1e3 * c[i].total);
         else
             printf("  %-58s REJECTED: %s%s%s differ from the reference (worst error %.3g x the tolerance)%s\n", l,
-                   c[i].fwd_ok ? "" : "forward and input-gradient results",
-                   !c[i].fwd_ok && !c[i].dw_ok ? ", " : "", c[i].dw_ok ? "" : "weight-gradient results", c[i].worst,
+                   c[i].fwd_ok ? "" : "forward and input-gradient results", !c[i].fwd_ok && !c[i].dw_ok ? ", " : "",
+                   c[i].dw_ok ? "" : "weight-gradient results", c[i].worst,
                    c[i].fwd_ok || c[i].dw_ok ? "; only its correct part may count" : "");
     }
     fflush(stdout);
@@ -325,8 +326,9 @@ static conv_tuning search_builds(tune_conv_problem *p, const conv_space *s, cons
     }
     if (!cfg->quiet)
         printf("\nConvolution kernels: %d builds (compile-time tiles), %d rounds each%s:\n", n, cfg->rounds,
-               p->rt->is_gpu ? ", judged by the total" : "; forward tiles judged by forward + input-gradient time, "
-                                                         "weight-gradient tiles by weight-gradient time");
+               p->rt->is_gpu ? ", judged by the total"
+                             : "; forward tiles judged by forward + input-gradient time, "
+                               "weight-gradient tiles by weight-gradient time");
     fflush(stdout);
     measure(p, c, n, cfg->rounds);
     report(c, n, cfg, r);
@@ -387,7 +389,8 @@ void tune_conv(tune_conv_problem *p, const conv_space *s, const tune_config *cfg
     if (!cfg->quiet) printf("\nConvolution: the defaults and the winner, %d rounds\n", rounds);
     measure(p, c, n, rounds);
     if (!(c[0].fwd_ok && c[0].dw_ok)) warn("the default convolution tuning fails its check against the reference");
-    const candidate *after = !same && c[1].fwd_ok && c[1].dw_ok && c[1].total < KEEP_MARGIN * c[0].total ? &c[1] : &c[0];
+    const candidate *after =
+        !same && c[1].fwd_ok && c[1].dw_ok && c[1].total < KEEP_MARGIN * c[0].total ? &c[1] : &c[0];
     r->before = def;
     r->after = after->t;
     r->nlayers = p->nl;
@@ -415,9 +418,9 @@ void conv_space_default(conv_space *s, const clrt *rt, bool quick) {
     if (rt->is_gpu) {
         /* (tm, tn, kc, rm, rn): RM*RN <= 16 outputs per work-item; the local size and memory
          * are checked against the device when the candidates are built. */
-        static const int lm[][5] = {{64, 32, 16, 4, 2}, {64, 64, 16, 4, 4}, {32, 32, 16, 2, 2}, {64, 32, 8, 4, 2},
+        static const int lm[][5] = {{64, 32, 16, 4, 2},  {64, 64, 16, 4, 4}, {32, 32, 16, 2, 2}, {64, 32, 8, 4, 2},
                                     {128, 32, 16, 8, 2}, {128, 64, 8, 8, 2}, {32, 64, 16, 2, 4}, {64, 64, 8, 4, 2},
-                                    {128, 32, 8, 4, 2}, {64, 32, 32, 4, 2}};
+                                    {128, 32, 8, 4, 2},  {64, 32, 32, 4, 2}};
         s->nlm = quick ? 2 : (int)(sizeof lm / sizeof lm[0]);
         memcpy(s->lm, lm, (size_t)s->nlm * sizeof lm[0]);
         static const int lws[] = {64, 128, 256}, splits[] = {0, 8, 16};

@@ -40,9 +40,9 @@ int tune_gemm_shapes(tune_gemm_shape *out, int max, int B) {
         if (L[i].kind == LAYER_DENSE) {
             size_t in = (size_t)L[i].c, o = (size_t)L[i].oc, b = (size_t)B;
             tune_gemm_shape *s = out + n;
-            s[0] = (tune_gemm_shape){"", false, true, b, o, in};      /* y (B, OUT) = x W^T */
-            s[1] = (tune_gemm_shape){"", true, false, o, in, b};      /* dW (OUT, IN) = dy^T x */
-            s[2] = (tune_gemm_shape){"", false, false, b, in, o};     /* dx (B, IN) = dy W */
+            s[0] = (tune_gemm_shape){"", false, true, b, o, in};  /* y (B, OUT) = x W^T */
+            s[1] = (tune_gemm_shape){"", true, false, o, in, b};  /* dW (OUT, IN) = dy^T x */
+            s[2] = (tune_gemm_shape){"", false, false, b, in, o}; /* dx (B, IN) = dy W */
             snprintf(s[0].name, sizeof s[0].name, "%s forward", L[i].name);
             snprintf(s[1].name, sizeof s[1].name, "%s weight gradient", L[i].name);
             snprintf(s[2].name, sizeof s[2].name, "%s input gradient", L[i].name);
@@ -87,7 +87,8 @@ static void ref_gemm(float *c, const float *a, const float *b, const tune_gemm_s
         for (size_t j = 0; j < s->n; j++) {
             double acc = 0;
             for (size_t p = 0; p < s->k; p++)
-                acc += (double)(s->ta ? a[p * s->m + i] : a[i * s->k + p]) * (double)(s->tb ? b[j * s->k + p] : b[p * s->n + j]);
+                acc += (double)(s->ta ? a[p * s->m + i] : a[i * s->k + p]) *
+                       (double)(s->tb ? b[j * s->k + p] : b[p * s->n + j]);
             c[i * s->n + j] = (float)acc;
         }
 }
@@ -153,8 +154,8 @@ static int check_current(tune_gemm_problem *p, double *worst) {
     for (int i = 0; i < p->n && p->status == CLBlastSuccess; i++) {
         gemm_case *g = &p->g[i];
         size_t nc = g->s.m * g->s.n;
-        CL_CHECK(clEnqueueFillBuffer(p->rt->queue, g->c, &SENTINEL, sizeof SENTINEL, 0, nc * sizeof(float), 0, NULL,
-                                     NULL));
+        CL_CHECK(
+            clEnqueueFillBuffer(p->rt->queue, g->c, &SENTINEL, sizeof SENTINEL, 0, nc * sizeof(float), 0, NULL, NULL));
         enqueue_gemm(&(gemm_call){p, i});
         if (p->status != CLBlastSuccess) break;
         float *got = xmalloc(nc * sizeof *got);
@@ -194,16 +195,18 @@ static bool is_direct(const clblast_params *p) { return strcmp(p->kernel, "Xgemm
 
 typedef struct {
     bool ok;
-    double *s;                      /* (rounds, n) */
-    double med[TUNE_MAX_GEMMS];     /* median seconds per GEMM */
+    double *s;                  /* (rounds, n) */
+    double med[TUNE_MAX_GEMMS]; /* median seconds per GEMM */
 } cand_state;
 
 static void print_candidate(const gemm_candidate *c, const char *what) {
     char d[1024];
     gemm_tuning g = single(c);
-    if (c->p.n) gemm_tuning_describe(d, sizeof d, &g);
-    else snprintf(d, sizeof d, "%s with CLBlast's own parameters, every GEMM %s", c->p.kernel,
-                  is_direct(&c->p) ? "direct" : "indirect");
+    if (c->p.n)
+        gemm_tuning_describe(d, sizeof d, &g);
+    else
+        snprintf(d, sizeof d, "%s with CLBlast's own parameters, every GEMM %s", c->p.kernel,
+                 is_direct(&c->p) ? "direct" : "indirect");
     printf("  %s %s\n", d, what);
     fflush(stdout);
 }
@@ -293,8 +296,11 @@ static void run_phase(tune_gemm_problem *p, const gemm_candidate *c, cand_state 
         }
         r->rejected++;
         char why[160];
-        if (status != CLBlastSuccess) snprintf(why, sizeof why, "REJECTED: CLBlast refused it (%s)", clblast_status_name(status));
-        else snprintf(why, sizeof why, "REJECTED: results differ from the reference (worst error %.3g x the tolerance)", worst);
+        if (status != CLBlastSuccess)
+            snprintf(why, sizeof why, "REJECTED: CLBlast refused it (%s)", clblast_status_name(status));
+        else
+            snprintf(why, sizeof why, "REJECTED: results differ from the reference (worst error %.3g x the tolerance)",
+                     worst);
         print_candidate(&c[j], why);
     }
     /* Runs right after a switch of parameters are slower on PoCL than runs in a row (by up to 2x),
@@ -348,10 +354,12 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
                r->baseline_default ? "its defaults" : "the current parameters", n, cfg->rounds);
     double worst;
     int status = check_current(p, &worst);
-    if (status != CLBlastSuccess) warn("CLBlast's current parameters fail: %s", clblast_status_name(status));
+    if (status != CLBlastSuccess)
+        warn("CLBlast's current parameters fail: %s", clblast_status_name(status));
     else if (!(worst <= 1))
         warn("CLBlast's current parameters give results that differ from the reference (worst error %.3g x the "
-             "tolerance)", worst);
+             "tolerance)",
+             worst);
     double base_total = time_block(p, cfg->rounds, r->t_before);
     memcpy(r->t_after, r->t_before, sizeof r->t_after);
     if (!cfg->quiet) {
@@ -395,7 +403,8 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
             warn("CLBlast refused the combined parameters (%s); keeping its defaults", clblast_status_name(status));
         } else {
             warn("the combined CLBlast parameters give results that differ from the reference (worst error %.3g x "
-                 "the tolerance); keeping the defaults", worst);
+                 "the tolerance); keeping the defaults",
+                 worst);
         }
     }
     for (int j = 0; j < n; j++) free(st[j].s);
@@ -417,10 +426,10 @@ static gemm_candidate params(const char *kernel, size_t min_indirect, const char
     return c;
 }
 
-static const char *const direct_names[] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD", "KWID", "VWMD", "VWND",
-                                           "PADA", "PADB"};
-static const char *const xgemm_names[] = {"MWG", "NWG", "KWG", "MDIMC", "NDIMC", "MDIMA", "NDIMB", "KWI",
-                                          "VWM", "VWN", "STRM", "STRN", "SA", "SB", "GEMMK", "KREG"};
+static const char *const direct_names[] = {"WGD",  "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD",
+                                           "KWID", "VWMD",   "VWND",   "PADA",   "PADB"};
+static const char *const xgemm_names[] = {"MWG", "NWG", "KWG",  "MDIMC", "NDIMC", "MDIMA", "NDIMB", "KWI",
+                                          "VWM", "VWN", "STRM", "STRN",  "SA",    "SB",    "GEMMK", "KREG"};
 
 /* CLBlast's own constraints (its tuners'): integer work per item, whole vectors, the K loop
  * unrolled evenly, and the work-group and local memory within the device's limits. */
@@ -448,8 +457,8 @@ int gemm_candidates_default(gemm_candidate *out, int max, const clrt *rt, bool q
      * while no direct tile tried beat CLBlast's own on the 10-wide ones; a GPU gets CLBlast's
      * usual shapes with local memory. --quick tries none: the defaults are timed, nothing compiled. */
     /* WGD MDIMCD NDIMCD MDIMAD NDIMBD KWID VWMD VWND PADA PADB */
-    static const size_t direct_gpu[][10] = {{32, 8, 8, 8, 8, 2, 2, 2, 1, 1}, {32, 16, 16, 16, 16, 2, 1, 1, 1, 1},
-                                            {64, 16, 16, 16, 16, 2, 2, 2, 1, 1}};
+    static const size_t direct_gpu[][10] = {
+        {32, 8, 8, 8, 8, 2, 2, 2, 1, 1}, {32, 16, 16, 16, 16, 2, 1, 1, 1, 1}, {64, 16, 16, 16, 16, 2, 2, 2, 1, 1}};
     /* MWG NWG KWG MDIMC NDIMC MDIMA NDIMB KWI VWM VWN STRM STRN SA SB GEMMK KREG */
     static const size_t xgemm_cpu[][16] = {{32, 64, 32, 8, 8, 8, 8, 2, 4, 8, 0, 0, 0, 0, 0, 1},
                                            {64, 32, 32, 8, 8, 8, 8, 2, 8, 4, 0, 0, 0, 0, 0, 1},

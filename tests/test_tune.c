@@ -36,7 +36,8 @@ static char *load_capturing(clrt *rt, tuning *t, char *desc, size_t len) {
 }
 
 static gemm_candidate direct(const size_t v[10], int n) {
-    static const char *names[] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD", "KWID", "VWMD", "VWND", "PADA", "PADB"};
+    static const char *names[] = {"WGD",  "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD",
+                                  "KWID", "VWMD",   "VWND",   "PADA",   "PADB"};
     gemm_candidate c = {.min_indirect = 1 << 20};
     snprintf(c.p.kernel, sizeof c.p.kernel, "XgemmDirect");
     c.p.n = n;
@@ -99,8 +100,8 @@ static void expect_ignored(clrt *rt, const char *text, size_t len, const char *w
 static char *resum(const char *text) {
     const char *sum = strstr(text, "checksum = ");
     size_t body = (size_t)(sum - text);
-    char *out = xasprintf("%.*schecksum = %016llx\n", (int)body, text,
-                          (unsigned long long)fnv64(FNV64_INIT, text, body));
+    char *out =
+        xasprintf("%.*schecksum = %016llx\n", (int)body, text, (unsigned long long)fnv64(FNV64_INIT, text, body));
     return out;
 }
 
@@ -157,12 +158,12 @@ static void test_file(clrt *rt) {
     bad.conv.tn = 15; /* not a multiple of rn = 2 */
     char *odd = tuning_format(&bad, &rt->dev);
     expect_ignored(rt, odd, strlen(odd), "not multiples", "tiles not multiples");
-    char *unknown_src = xasprintf("%.*sconv.turbo = 1\n%s", (int)(strstr(text, "checksum") - text), text,
-                                  strstr(text, "checksum"));
+    char *unknown_src =
+        xasprintf("%.*sconv.turbo = 1\n%s", (int)(strstr(text, "checksum") - text), text, strstr(text, "checksum"));
     char *unknown = resum(unknown_src);
     expect_ignored(rt, unknown, strlen(unknown), "unknown key 'conv.turbo'", "unknown key");
-    char *dup_src = xasprintf("%.*sconv.tp = 5\n%s", (int)(strstr(text, "checksum") - text), text,
-                              strstr(text, "checksum"));
+    char *dup_src =
+        xasprintf("%.*sconv.tp = 5\n%s", (int)(strstr(text, "checksum") - text), text, strstr(text, "checksum"));
     char *dup = resum(dup_src);
     expect_ignored(rt, dup, strlen(dup), "given twice", "duplicate key");
     const char *missing_at = strstr(text, "conv.splits");
@@ -282,13 +283,15 @@ static void test_clblast(clrt *rt) {
     tune_config cfg = {.batch_size = 4, .rounds = 3, .seed = 11};
     gemm_tune_result r;
     tune_gemm(p, c, 3, &cfg, &r);
-    printf("CLBlast search: %d tried, %d rejected, %s\n", r.tried, r.rejected, r.defaults_kept ? "defaults kept" : "tuned");
+    printf("CLBlast search: %d tried, %d rejected, %s\n", r.tried, r.rejected,
+           r.defaults_kept ? "defaults kept" : "tuned");
     CHECK(r.baseline_default, "CLBlast was overridden before the search");
-    CHECK(r.tried == 3 && r.rejected == 2, "want the wrong and the refused candidate rejected, got %d of %d", r.rejected,
-          r.tried);
+    CHECK(r.tried == 3 && r.rejected == 2, "want the wrong and the refused candidate rejected, got %d of %d",
+          r.rejected, r.tried);
     double worst;
     if (!r.defaults_kept) {
-        CHECK(r.after.nkernels == 1 && r.after.kernels[0].values[0] == 16, "kept parameters are not the good candidate");
+        CHECK(r.after.nkernels == 1 && r.after.kernels[0].values[0] == 16,
+              "kept parameters are not the good candidate");
         int st = tune_gemm_check(p, &r.after, &worst);
         CHECK(st == 0 && worst <= 1, "the kept parameters fail the check (worst %.3g)", worst);
     }

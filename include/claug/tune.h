@@ -13,8 +13,13 @@
 #include "claug/clrt.h"
 #include "claug/conv.h"
 
-enum { CLBLAST_MAX_PARAMS = 16, CLBLAST_MAX_KERNELS = 2, TUNE_MAX_CANDIDATES = 32, TUNE_MAX_LAYERS = 8,
-       TUNE_MAX_GEMMS = 12 };
+enum {
+    CLBLAST_MAX_PARAMS = 16,
+    CLBLAST_MAX_KERNELS = 2,
+    TUNE_MAX_CANDIDATES = 32,
+    TUNE_MAX_LAYERS = 8,
+    TUNE_MAX_GEMMS = 12
+};
 
 /* One CLBlast kernel's parameters, as CLBlastOverrideParameters takes them. */
 typedef struct {
@@ -77,8 +82,8 @@ void tuning_describe(char *buf, size_t len, const tuning *t);
 
 typedef struct {
     int batch_size;
-    int rounds;  /* timed runs per candidate, taken round-robin across the candidates */
-    bool quiet;  /* no line per candidate */
+    int rounds; /* timed runs per candidate, taken round-robin across the candidates */
+    bool quiet; /* no line per candidate */
     uint64_t seed;
 } tune_config;
 
