@@ -16,6 +16,7 @@
 #include "claug/json.h"
 #include "claug/net.h"
 #include "claug/train.h"
+#include "claug/tune.h"
 #include "philox.h"
 
 /* Fashion-MNIST's shapes and sizes: the synthetic data set and the epoch estimate. */
@@ -106,6 +107,7 @@ typedef struct {
     int nitems;
     double peak_flops, peak_bytes; /* per second, once measured */
     double *samples;               /* (repeats) scratch */
+    conv_tuning conv;              /* the device's (tuning_load) */
 } bench;
 
 static int cmp_double(const void *a, const void *b) {
@@ -321,11 +323,9 @@ typedef struct {
 
 /* Builds the seed model with random weights and the data path's kernels, through the calls
  * training makes; returns the seconds clrt_program spent. */
-static double model_open(model_ctx *m, clrt *rt, int B, uint64_t seed) {
+static double model_open(model_ctx *m, clrt *rt, const conv_tuning *ct, int B, uint64_t seed) {
     double before = rt->build_seconds;
-    conv_tuning ct;
-    conv_tuning_default(&ct, rt);
-    m->n = net_create(rt, MODEL_SEED, 1, SIDE, SIDE, CLASSES, B, &ct);
+    m->n = net_create(rt, MODEL_SEED, 1, SIDE, SIDE, CLASSES, B, ct);
     batcher_init(&m->gather, rt);
     augment_init(&m->aug, rt, "");
     double built = rt->build_seconds - before;
@@ -465,19 +465,15 @@ static double event_time(cl_event ev, cl_profiling_info what) {
     return 1e-9 * (double)t;
 }
 
-/* Device seconds of one SGEMM, from the end of a marker kernel before it to the start of one
- * after it: CLBlast's own event covers only its last kernel when it pads or transposes. A user
- * event holds the queue until all three are enqueued, so the host's time inside the library is
- * not counted. */
-static double bracketed_sgemm(bench *b, const gemm_shape *g, cl_mem A, cl_mem B, cl_mem C, cl_mem temp) {
-    clrt *rt = b->rt;
+double bench_bracketed(bench_kernels *k, void (*enqueue)(void *ctx), void *ctx) {
+    clrt *rt = k->rt;
     cl_int err;
     cl_event gate, ev[2];
     size_t one = 1;
     CL_CHECK((gate = clCreateUserEvent(rt->ctx, &err), err));
-    CL_CHECK(clEnqueueNDRangeKernel(rt->queue, b->k.mark, 1, NULL, &one, &one, 1, &gate, &ev[0]));
-    sgemm(rt, g, A, B, C, temp);
-    CL_CHECK(clEnqueueNDRangeKernel(rt->queue, b->k.mark, 1, NULL, &one, &one, 0, NULL, &ev[1]));
+    CL_CHECK(clEnqueueNDRangeKernel(rt->queue, k->mark, 1, NULL, &one, &one, 1, &gate, &ev[0]));
+    enqueue(ctx);
+    CL_CHECK(clEnqueueNDRangeKernel(rt->queue, k->mark, 1, NULL, &one, &one, 0, NULL, &ev[1]));
     CL_CHECK(clSetUserEventStatus(gate, CL_COMPLETE));
     CL_CHECK(clWaitForEvents(1, &ev[1]));
     double s = event_time(ev[1], CL_PROFILING_COMMAND_START) - event_time(ev[0], CL_PROFILING_COMMAND_END);
@@ -485,6 +481,24 @@ static double bracketed_sgemm(bench *b, const gemm_shape *g, cl_mem A, cl_mem B,
     CL_CHECK(clReleaseEvent(ev[1]));
     CL_CHECK(clReleaseEvent(gate));
     return s > 0 ? s : 0;
+}
+
+typedef struct {
+    clrt *rt;
+    const gemm_shape *g;
+    cl_mem A, B, C, temp;
+} sgemm_call;
+
+static void enqueue_sgemm(void *p) {
+    sgemm_call *c = p;
+    sgemm(c->rt, c->g, c->A, c->B, c->C, c->temp);
+}
+
+/* Device seconds of one SGEMM, bracketed: CLBlast's own event covers only its last kernel when it
+ * pads or transposes. */
+static double bracketed_sgemm(bench *b, const gemm_shape *g, cl_mem A, cl_mem B, cl_mem C, cl_mem temp) {
+    sgemm_call c = {b->rt, g, A, B, C, temp};
+    return bench_bracketed(&b->k, enqueue_sgemm, &c);
 }
 
 static cl_mem random_buffer(clrt *rt, size_t n, uint64_t seed, uint32_t which) {
@@ -657,7 +671,7 @@ static void bench_steps(bench *b, data_ctx *d, model_ctx *m) {
  * at its first launch, so the first step holds the rest of the start-up cost. Returns the
  * build seconds; *first gets the step's. */
 static double build_and_first_step(bench *b, data_ctx *d, model_ctx *m, double *first) {
-    double built = model_open(m, b->rt, b->c->batch_size, b->c->seed);
+    double built = model_open(m, b->rt, &b->conv, b->c->batch_size, b->c->seed);
     clrt_finish(b->rt);
     double t0 = now_seconds();
     next_batch(d, m, false);
@@ -769,13 +783,16 @@ static void write_json(const bench *b, const char *tuning) {
 void bench_run(clrt *rt, const bench_config *c) {
     bench b = {.rt = rt, .c = c};
     b.samples = xmalloc((size_t)c->repeats * sizeof *b.samples);
-    conv_tuning ct;
-    conv_tuning_default(&ct, rt);
-    char tuning[256];
-    conv_tuning_describe(tuning, sizeof tuning, &ct);
+    /* Before the cache directory is swapped below: the tuning file lives in the user's. */
+    tuning tu;
+    char tuned[2600], details[1024];
+    tuning_load(rt, &tu, tuned, sizeof tuned);
+    b.conv = tu.conv;
+    tuning_describe(details, sizeof details, &tu);
+    char *tuning = xasprintf("%s. %s", tuned, details);
     printf("Batch size %d; %d timed runs per item after %d warm-up runs; median, fastest and slowest run.\n"
-           "Convolution kernels: %s.\n\n",
-           c->batch_size, c->repeats, WARMUP_RUNS, tuning);
+           "Tuning: %s.\n%s.\n\n",
+           c->batch_size, c->repeats, WARMUP_RUNS, tuned, details);
     printf(row_format, "item", "median", "min", "max", "runs", "rate", "share", "detail");
 
     /* Every program of the run is built cold: into a program cache of its own, with a -D option
@@ -818,4 +835,5 @@ void bench_run(clrt *rt, const bench_config *c) {
     free(dir);
     free(b.items);
     free(b.samples);
+    free(tuning);
 }

@@ -31,6 +31,9 @@ static const cmd_def commands[CMD_COUNT] = {
     [CMD_BENCH] = {"bench", "[--batch-size 32] [--repeats 10] [--json FILE] | --compare A.json B.json ...",
                    "benchmark the device: FP32 peak, copy bandwidth, each layer forward and backward, SGEMM, "
                    "augmentation, training step, kernel builds; or compare saved results"},
+    [CMD_TUNE] = {"tune", "[--batch-size 32] [--quick]",
+                  "search the convolution kernels' tiles and work-group sizes and CLBlast's GEMM parameters on the "
+                  "device, check each against the reference, and store the fastest for training and bench"},
 };
 
 #define ALL_CMDS ((1u << CMD_COUNT) - 1)
@@ -67,7 +70,7 @@ static const opt_def options[] = {
     {"device", 'd', K_STR, OFF(device), ALL_CMDS, "SPEC",
      "OpenCL device: P:D from `claug devices`, cpu, gpu, or part of the device, platform or vendor name "
      "(default: $CLAUG_DEVICE, else the first GPU, else the first device)", 0, 0},
-    {"data", 0, K_STR, OFF(data_dir), ALL_CMDS & ~CMD(CMD_DEVICES) & ~CMD(CMD_BENCH), "DIR",
+    {"data", 0, K_STR, OFF(data_dir), ALL_CMDS & ~CMD(CMD_DEVICES) & ~CMD(CMD_BENCH) & ~CMD(CMD_TUNE), "DIR",
      "Fashion-MNIST directory (default: $CLAUG_DATA, else /usr/share/datasets/fashion-mnist)", 0, 0},
     {"kernels", 0, K_STR, OFF(kernel_dir), ALL_CMDS & ~CMD(CMD_DEVICES), "DIR",
      "load the OpenCL sources from DIR instead of those built in (default: $CLAUG_KERNELS)", 0, 0},
@@ -82,7 +85,7 @@ static const opt_def options[] = {
      "also write to DIR each augmentation's parameters (aug-K.json) and pixels (aug-K.f32, original.f32: "
      "float32 little-endian)", 0, 0},
     {"epochs", 0, K_INT, OFF(epochs), TRAIN_CMDS, "N", "epochs to train (default 10)", 1, 100000},
-    {"batch-size", 0, K_INT, OFF(batch_size), TRAIN_CMDS | CMD(CMD_EVAL) | CMD(CMD_BENCH), "N",
+    {"batch-size", 0, K_INT, OFF(batch_size), TRAIN_CMDS | CMD(CMD_EVAL) | CMD(CMD_BENCH) | CMD(CMD_TUNE), "N",
      "images per step (default 32)", 1, 8192},
     {"lr", 0, K_DOUBLE, OFF(lr), TRAIN_CMDS, "X", "Adam's learning rate (default 0.001)", 0, 0},
     {"train-size", 0, K_INT, OFF(train_size), TRAIN_CMDS, "N",
@@ -105,6 +108,8 @@ static const opt_def options[] = {
      "timed runs of each item after the warm-up; the median and the range are reported (default 10)", 1, 10000},
     {"compare", 0, K_FLAG, OFF(compare), CMD(CMD_BENCH), NULL,
      "compare the JSON files given as arguments (from `claug bench --json`) in one table", 0, 0},
+    {"quick", 0, K_FLAG, OFF(quick), CMD(CMD_TUNE), NULL,
+     "a tiny candidate list and few runs: checks the machinery, tunes little", 0, 0},
     /* ImageDataGenerator's arguments, under Keras' names. */
     {"rotation-range", 0, K_FLOAT, OFF(aug.rotation_range), AUG_CMDS, "D", "rotate by U(-D, D) degrees (default 0; `run` uses 10 when given no augmentation option)", 0, 0},
     {"width-shift-range", 0, K_FLOAT, OFF(aug.width_shift_range), AUG_CMDS, "F",

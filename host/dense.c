@@ -19,26 +19,30 @@ void dense_release(dense_ctx *d) {
  * buffer: grown when this shape needs more than any before (so once per set of shapes), never
  * shrunk, never allocated by CLBlast itself. Releasing the old buffer while earlier GEMMs still
  * use it is safe: OpenCL frees it after those commands complete. */
-static void gemm(dense_ctx *d, CLBlastTranspose ta, CLBlastTranspose tb, size_t m, size_t n, size_t k, cl_mem a,
-                 cl_mem b, cl_mem c, const char *tag) {
-    size_t lda = ta == CLBlastTransposeNo ? k : m, ldb = tb == CLBlastTransposeNo ? n : k, need = 0;
-    CLBLAST_CHECK(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, m, n, k, 0, lda, 0, ldb, 0, n,
-                                             &d->rt->queue, &need));
+int dense_gemm(dense_ctx *d, bool ta, bool tb, size_t m, size_t n, size_t k, cl_mem a, cl_mem b, cl_mem c,
+               const char *tag) {
+    CLBlastTranspose ota = ta ? CLBlastTransposeYes : CLBlastTransposeNo;
+    CLBlastTranspose otb = tb ? CLBlastTransposeYes : CLBlastTransposeNo;
+    size_t lda = ta ? m : k, ldb = tb ? k : n, need = 0;
+    int st = CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ota, otb, m, n, k, 0, lda, 0, ldb, 0, n, &d->rt->queue,
+                                        &need);
+    if (st != CLBlastSuccess) return st;
     if (need > d->temp_bytes) {
         dense_release(d);
         d->temp = clrt_alloc(d->rt, need);
         d->temp_bytes = need;
     }
     cl_event ev = NULL;
-    CLBLAST_CHECK(CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, ta, tb, m, n, k, 1.0f, a, 0, lda, b, 0, ldb, 0.0f,
-                                             c, 0, n, &d->rt->queue, &ev, d->temp));
+    st = CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, ota, otb, m, n, k, 1.0f, a, 0, lda, b, 0, ldb, 0.0f, c, 0, n,
+                                    &d->rt->queue, &ev, d->temp);
     if (ev) clrt_profile_event(d->rt, ev, tag);
+    return st;
 }
 
 void dense_forward(dense_ctx *d, cl_mem y, cl_mem x, cl_mem w, cl_mem b, int B, int IN, int OUT, int relu,
                    const char *tag) {
     /* y (B, OUT) = x (B, IN) W^T */
-    gemm(d, CLBlastTransposeNo, CLBlastTransposeYes, (size_t)B, (size_t)OUT, (size_t)IN, x, w, y, tag);
+    CLBLAST_CHECK(dense_gemm(d, false, true, (size_t)B, (size_t)OUT, (size_t)IN, x, w, y, tag));
     bias_act_forward(d->act, y, b, B, OUT, relu, tag);
 }
 
@@ -46,9 +50,9 @@ void dense_backward(dense_ctx *d, cl_mem dx, cl_mem dw, cl_mem db, cl_mem dy, cl
                     int IN, int OUT, int relu, const char *tag) {
     bias_act_backward(d->act, db, dy, y, B, OUT, relu, tag);
     /* dW (OUT, IN) = dy^T (OUT, B) x (B, IN) */
-    gemm(d, CLBlastTransposeYes, CLBlastTransposeNo, (size_t)OUT, (size_t)IN, (size_t)B, dy, x, dw, tag);
+    CLBLAST_CHECK(dense_gemm(d, true, false, (size_t)OUT, (size_t)IN, (size_t)B, dy, x, dw, tag));
     /* dx (B, IN) = dy (B, OUT) W (OUT, IN) */
-    if (dx) gemm(d, CLBlastTransposeNo, CLBlastTransposeNo, (size_t)B, (size_t)IN, (size_t)OUT, dy, w, dx, tag);
+    if (dx) CLBLAST_CHECK(dense_gemm(d, false, false, (size_t)B, (size_t)IN, (size_t)OUT, dy, w, dx, tag));
 }
 
 void ref_dense_forward(float *y, const float *x, const float *w, const float *b, int B, int IN, int OUT, int relu) {

@@ -11,6 +11,7 @@
 
 #include "claug/report.h"
 #include "claug/samples.h"
+#include "claug/tune.h"
 
 char *experiment_out_dir(const char *out) {
     if (out) {
@@ -49,9 +50,13 @@ int experiment_run(clrt *rt, const dataset *ds, const experiment_config *c) {
     char *samples = xasprintf("%s/samples.png", dir), *augmented_png = xasprintf("%s/augmented.png", dir);
     samples_run(rt, ds, 5, samples, quiet);
 
-    conv_tuning ct;
-    conv_tuning_default(&ct, rt);
-    net *n = net_create(rt, c->model, 1, ds->rows, ds->cols, NUM_CLASSES, c->train.batch_size, &ct);
+    tuning tu;
+    char tuned[2600], details[1024];
+    tuning_load(rt, &tu, tuned, sizeof tuned);
+    tuning_describe(details, sizeof details, &tu);
+    char *tuning_line = xasprintf("%s. %s", tuned, details);
+    if (!quiet) printf("Tuning: %s\n", tuned);
+    net *n = net_create(rt, c->model, 1, ds->rows, ds->cols, NUM_CLASSES, c->train.batch_size, &tu.conv);
     if (!quiet) net_summary(n, stdout);
     trainer t;
     trainer_init(&t, rt, n, ds, c->train.train_size, c->train.seed);
@@ -85,6 +90,7 @@ int experiment_run(clrt *rt, const dataset *ds, const experiment_config *c) {
         .platform = rt->dev.platform_name,
         .opencl_c = rt->dev.c_version,
         .compute_units = rt->dev.compute_units,
+        .tuning = tuning_line,
         .model = n->spec,
         .parameters = n->param_count,
         .epochs = c->train.epochs,
@@ -112,6 +118,7 @@ int experiment_run(clrt *rt, const dataset *ds, const experiment_config *c) {
     history_free(&plain);
     history_free(&augmented);
     free(aug);
+    free(tuning_line);
     trainer_release(&t);
     net_free(n);
     free(samples);

@@ -13,6 +13,7 @@
 #include "claug/samples.h"
 #include "claug/strbuf.h"
 #include "claug/train.h"
+#include "claug/tune.h"
 #include "claug/weights.h"
 
 static clrt *open_device(const claug_opts *o) {
@@ -72,10 +73,13 @@ static void load_data(dataset *ds, const claug_opts *o) {
     dataset_load_or_die(ds, o->data_dir ? o->data_dir : dataset_default_dir());
 }
 
-static net *build_net(clrt *rt, const char *model, int c, int h, int w, int classes, int batch) {
-    conv_tuning ct;
-    conv_tuning_default(&ct, rt);
-    return net_create(rt, model, c, h, w, classes, batch, &ct);
+/* The model with the device's tuning (`claug tune`, or the defaults), announced unless quiet. */
+static net *build_net(clrt *rt, const claug_opts *o, const char *model, int c, int h, int w, int classes, int batch) {
+    tuning t;
+    char desc[2600];
+    tuning_load(rt, &t, desc, sizeof desc);
+    if (!o->quiet) printf("Tuning: %s\n", desc);
+    return net_create(rt, model, c, h, w, classes, batch, &t.conv);
 }
 
 static void print_metrics(const epoch_metrics *m) {
@@ -94,7 +98,7 @@ static int cmd_train(const claug_opts *o) {
         if (outputs[i][1] && !can_create(outputs[i][1]))
             die(EXIT_USAGE, "%s %s: cannot create the file: %s", outputs[i][0], outputs[i][1], strerror(errno));
     clrt *rt = open_device(o);
-    net *n = build_net(rt, o->model ? o->model : "seed", 1, ds.rows, ds.cols, NUM_CLASSES, o->batch_size);
+    net *n = build_net(rt, o, o->model ? o->model : "seed", 1, ds.rows, ds.cols, NUM_CLASSES, o->batch_size);
     if (!o->quiet) net_summary(n, stdout);
     net_init_params(n, o->seed);
     trainer t;
@@ -136,7 +140,7 @@ static int cmd_eval(const claug_opts *o) {
         die(EXIT_USAGE, "--weights %s: made for %dx%dx%d inputs and %d classes, the data has 1x%dx%d and %d",
             o->weights, f.c, f.h, f.w, f.classes, ds.rows, ds.cols, NUM_CLASSES);
     clrt *rt = open_device(o);
-    net *n = build_net(rt, f.model, f.c, f.h, f.w, f.classes, o->batch_size);
+    net *n = build_net(rt, o, f.model, f.c, f.h, f.w, f.classes, o->batch_size);
     if (!weights_apply(n, &f, o->weights, err, sizeof err)) die(EXIT_USAGE, "--weights %s", err);
     if (!o->quiet) printf("Weights %s, model \"%s\"\n", o->weights, n->spec);
     trainer t;
@@ -230,6 +234,17 @@ static int cmd_bench(const claug_opts *o) {
     return 0;
 }
 
+static int cmd_tune(const claug_opts *o) {
+    clrt *rt = open_device(o);
+    tune_config c = {.batch_size = o->batch_size, .rounds = o->quick ? 3 : 15, .quiet = o->quiet, .seed = o->seed};
+    tuning t;
+    char *saved;
+    tune_run(rt, &c, o->quick, NULL, NULL, 0, &t, &saved);
+    free(saved);
+    clrt_close(rt);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     claug_opts o;
     cli_parse(argc, argv, &o);
@@ -245,6 +260,7 @@ int main(int argc, char **argv) {
         free(o.files);
         return rc;
     }
+    case CMD_TUNE: return cmd_tune(&o);
     default: return EXIT_USAGE;
     }
 }

@@ -143,6 +143,7 @@ char *report_json(const report *r) {
     json_uint(json_key(&w, "compute_units"), r->compute_units);
     json_string(json_key(&w, "description"), r->device);
     json_object_end(&w);
+    json_string(json_key(&w, "tuning"), r->tuning);
 
     json_object_begin(json_key(&w, "runs"));
     json_run(json_key(&w, "plain"), r->plain);
@@ -215,6 +216,8 @@ char *report_markdown(const report *r) {
     sb_append(&b, "# claug: Fashion-MNIST without and with data augmentation\n\n");
     sb_append(&b, "- Device: ");
     md_text(&b, r->device, true);
+    sb_append(&b, "\n- Tuning: ");
+    md_text(&b, r->tuning, true);
     sb_append(&b, "\n- Date: ");
     md_text(&b, r->date, true);
     sb_append(&b, "\n- claug ");

@@ -52,6 +52,7 @@ static report make_report(const history *plain, const history *augmented) {
         .platform = "Portable Computing Language",
         .opencl_c = "OpenCL C 1.2 PoCL",
         .compute_units = 2,
+        .tuning = "convolution tuned (/c/tuning-1.txt); CLBlast default parameters (run `claug tune`)",
         .model = "conv32x3,relu,conv32x3,relu,maxpool2,conv32x3,relu,maxpool2,flatten,dense128,relu,dense10,softmax",
         .parameters = 122570,
         .epochs = 5,
@@ -176,6 +177,7 @@ static void test_json(const history *plain, const history *augmented) {
         check_json_string(root, "device.platform", "Portable Computing Language");
         check_json_string(root, "device.opencl_c", "OpenCL C 1.2 PoCL");
         check_json_number(root, "device.compute_units", 2);
+        check_json_string(root, "tuning", r.tuning);
         check_json_string(root, "device.description", r.device);
         check_json_run(root, "plain", plain, 41.2);        /* of 50, 41.2, 41.0, 41.4, 40.9 */
         check_json_run(root, "augmented", augmented, 42.0); /* of 45, 42.0, 42.1, 41.9, 42.0 */
@@ -553,6 +555,7 @@ static void test_markdown(const history *plain, const history *augmented) {
         "| augmentation | rotation\\_range=10 |\n",
         "| seed | 18446744073709551557 |\n",
         "| learning rate | 0.001 |\n",
+        "- Tuning: convolution tuned (/c/tuning-1.txt); CLBlast default parameters (run \\`claug tune\\`)\n",
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) check_contains(md, rows[i], "report.md");
     free(md);

@@ -7,7 +7,7 @@
 
 #include "augment_params.h" /* cl/: aug_config */
 
-typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_AUGMENT, CMD_TRAIN, CMD_EVAL, CMD_RUN, CMD_BENCH, CMD_COUNT } claug_cmd;
+typedef enum { CMD_NONE = -1, CMD_DEVICES, CMD_SAMPLES, CMD_AUGMENT, CMD_TRAIN, CMD_EVAL, CMD_RUN, CMD_BENCH, CMD_TUNE, CMD_COUNT } claug_cmd;
 
 typedef struct {
     claug_cmd cmd;
@@ -42,6 +42,8 @@ typedef struct {
     bool compare;       /* --compare: the arguments are result files */
     const char **files; /* (nfiles) the arguments after the command; freed by the caller */
     int nfiles;
+    /* tune */
+    bool quick; /* --quick: a tiny candidate list */
 } claug_opts;
 
 /* Parses argv into *o. Bad usage exits EXIT_USAGE with a message naming the flag; --help and

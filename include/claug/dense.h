@@ -4,6 +4,9 @@
 #ifndef CLAUG_DENSE_H
 #define CLAUG_DENSE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "claug/act.h"
 #include "claug/clrt.h"
 
@@ -26,6 +29,11 @@ void dense_forward(dense_ctx *d, cl_mem y /* (B, OUT) */, cl_mem x /* (B, IN) */
 void dense_backward(dense_ctx *d, cl_mem dx /* (B, IN) or NULL */, cl_mem dw /* (OUT, IN) */, cl_mem db /* (OUT) */,
                     cl_mem dy /* (B, OUT) */, cl_mem x /* (B, IN) */, cl_mem w /* (OUT, IN) */,
                     cl_mem y /* (B, OUT) */, int B, int IN, int OUT, int relu, const char *tag);
+
+/* Row-major C (m, n) = op(A) op(B) through CLBlast, as the layers call it (op transposes when ta
+ * or tb); its event goes to the profile under `tag`. Returns CLBlast's status, 0 on success. */
+int dense_gemm(dense_ctx *d, bool ta, bool tb, size_t m, size_t n, size_t k, cl_mem a, cl_mem b, cl_mem c,
+               const char *tag);
 
 void ref_dense_forward(float *y, const float *x, const float *w, const float *b, int B, int IN, int OUT, int relu);
 void ref_dense_backward(float *dx, float *dw, float *db, float *dy, const float *x, const float *w, const float *y,

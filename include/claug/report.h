@@ -15,6 +15,7 @@ typedef struct {
     const char *device;       /* clrt_describe() line */
     const char *device_name, *device_vendor, *device_type, *driver, *platform, *opencl_c;
     unsigned compute_units;
+    const char *tuning; /* whether the kernels ran tuned (`claug tune`) or default parameters, and which */
     const char *model; /* layer string */
     long parameters;
     int epochs, batch_size, train_size, test_size;
