@@ -469,6 +469,7 @@ void clrt_set_args(cl_kernel k, const clrt_arg *args, size_t n) {
 struct clrt_prof {
     size_t n, cap;
     struct {
+        cl_event from; /* NULL: the span of `ev` itself; else from the end of `from` to the end of `ev` */
         cl_event ev;
         const char *tag;
     } *ev;
@@ -493,16 +494,26 @@ void clrt_profile_begin(clrt *rt) {
     if (!rt->prof) rt->prof = xcalloc(1, sizeof *rt->prof);
 }
 
-void clrt_profile_event(clrt *rt, cl_event ev, const char *tag) {
+void clrt_profile_span(clrt *rt, cl_event from, cl_event ev, const char *tag) {
     if (!rt->prof) {
+        if (from) CL_CHECK(clReleaseEvent(from));
         CL_CHECK(clReleaseEvent(ev));
         return;
     }
     clrt_prof *p = rt->prof;
     if (p->n == p->cap) p->ev = xrealloc(p->ev, (p->cap = p->cap ? 2 * p->cap : 1024) * sizeof *p->ev);
+    p->ev[p->n].from = from;
     p->ev[p->n].ev = ev;
     p->ev[p->n].tag = tag;
     p->n++;
+}
+
+void clrt_profile_event(clrt *rt, cl_event ev, const char *tag) { clrt_profile_span(rt, NULL, ev, tag); }
+
+cl_event clrt_marker(clrt *rt) {
+    cl_event ev;
+    CL_CHECK(clEnqueueMarkerWithWaitList(rt->queue, 0, NULL, &ev));
+    return ev;
 }
 
 double clrt_event_seconds(cl_event ev) {
@@ -526,7 +537,15 @@ int clrt_profile_end(clrt *rt, clrt_prof_entry **out) {
             e = xrealloc(e, (size_t)(n + 1) * sizeof *e);
             e[n++] = (clrt_prof_entry){p->ev[i].tag, 0.0, 0};
         }
-        e[j].seconds += clrt_event_seconds(p->ev[i].ev);
+        if (p->ev[i].from) {
+            cl_ulong t0, t1;
+            CL_CHECK(clGetEventProfilingInfo(p->ev[i].from, CL_PROFILING_COMMAND_END, sizeof t0, &t0, NULL));
+            CL_CHECK(clGetEventProfilingInfo(p->ev[i].ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL));
+            e[j].seconds += t1 > t0 ? 1e-9 * (double)(t1 - t0) : 0.0;
+            CL_CHECK(clReleaseEvent(p->ev[i].from));
+        } else {
+            e[j].seconds += clrt_event_seconds(p->ev[i].ev);
+        }
         e[j].count++;
         CL_CHECK(clReleaseEvent(p->ev[i].ev));
     }

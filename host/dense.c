@@ -32,10 +32,14 @@ int dense_gemm(dense_ctx *d, bool ta, bool tb, size_t m, size_t n, size_t k, cl_
         d->temp = clrt_alloc(d->rt, need);
         d->temp_bytes = need;
     }
-    cl_event ev = NULL;
+    /* Profiling: a marker before, so the span covers all of CLBlast's kernels, not its last. */
+    cl_event from = d->rt->prof ? clrt_marker(d->rt) : NULL, ev = NULL;
     st = CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, ota, otb, m, n, k, 1.0f, a, 0, lda, b, 0, ldb, 0.0f, c, 0, n,
                                     &d->rt->queue, &ev, d->temp);
-    if (ev) clrt_profile_event(d->rt, ev, tag);
+    if (ev)
+        clrt_profile_span(d->rt, from, ev, tag);
+    else if (from)
+        CL_CHECK(clReleaseEvent(from));
     return st;
 }
 

@@ -121,6 +121,12 @@ void clrt_profile_begin(clrt *rt);
 /* Takes over an event of work enqueued elsewhere (CLBlast) for the profile; releases it when
  * profiling is off. */
 void clrt_profile_event(clrt *rt, cl_event ev, const char *tag);
+/* The same for work of several commands, of which only the last one's event is known (CLBlast
+ * returns one event per call, its last kernel's): counted from the end of `from` (a marker
+ * enqueued just before) to the end of `ev`. */
+void clrt_profile_span(clrt *rt, cl_event from, cl_event ev, const char *tag);
+/* A marker in the queue, with its event. */
+cl_event clrt_marker(clrt *rt);
 typedef struct {
     const char *tag;
     double seconds;
