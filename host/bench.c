@@ -445,20 +445,6 @@ static void bench_layers(bench *b, model_ctx *m) {
 
 /* ---- CLBlast SGEMM on the dense layers' shapes ------------------------------------------------ */
 
-typedef struct {
-    const char *what;
-    CLBlastTranspose ta, tb;
-    size_t m, n, k;
-} gemm_shape;
-
-static void sgemm(clrt *rt, const gemm_shape *g, cl_mem a, cl_mem b, cl_mem c, cl_mem temp) {
-    size_t lda = g->ta == CLBlastTransposeNo ? g->k : g->m, ldb = g->tb == CLBlastTransposeNo ? g->n : g->k;
-    cl_event ev = NULL;
-    CLBLAST_CHECK(CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0f, a, 0, lda, b,
-                                             0, ldb, 0.0f, c, 0, g->n, &rt->queue, &ev, temp));
-    if (ev) CL_CHECK(clReleaseEvent(ev));
-}
-
 static double event_time(cl_event ev, cl_profiling_info what) {
     cl_ulong t;
     CL_CHECK(clGetEventProfilingInfo(ev, what, sizeof t, &t, NULL));
@@ -484,21 +470,15 @@ double bench_bracketed(bench_kernels *k, void (*enqueue)(void *ctx), void *ctx) 
 }
 
 typedef struct {
-    clrt *rt;
-    const gemm_shape *g;
-    cl_mem A, B, C, temp;
+    dense_ctx *dense;
+    const dense_gemm_shape *g;
+    cl_mem A, B, C;
 } sgemm_call;
 
+/* The very call the dense layers make. */
 static void enqueue_sgemm(void *p) {
     sgemm_call *c = p;
-    sgemm(c->rt, c->g, c->A, c->B, c->C, c->temp);
-}
-
-/* Device seconds of one SGEMM, bracketed: CLBlast's own event covers only its last kernel when it
- * pads or transposes. */
-static double bracketed_sgemm(bench *b, const gemm_shape *g, cl_mem A, cl_mem B, cl_mem C, cl_mem temp) {
-    sgemm_call c = {b->rt, g, A, B, C, temp};
-    return bench_bracketed(&b->k, enqueue_sgemm, &c);
+    CLBLAST_CHECK(dense_gemm(c->dense, c->g->ta, c->g->tb, c->g->m, c->g->n, c->g->k, c->A, c->B, c->C, c->g->name));
 }
 
 static cl_mem random_buffer(clrt *rt, size_t n, uint64_t seed, uint32_t which) {
@@ -513,59 +493,35 @@ static cl_mem random_buffer(clrt *rt, size_t n, uint64_t seed, uint32_t which) {
     return m;
 }
 
-/* The three GEMMs of each dense layer of the seed model, as dense.c calls them:
- * y = x W^T, dW = dy^T x, dx = dy W. */
-static int dense_gemms(gemm_shape *out, char (*layer_of)[32], int max, size_t B) {
-    layer *L;
-    int nl, n = 0;
-    char *canonical, err[256];
-    if (!model_parse(MODEL_SEED, 1, SIDE, SIDE, CLASSES, &L, &nl, &canonical, err, sizeof err))
-        die(EXIT_DEVICE, "the seed model does not parse: %s", err);
-    for (int i = 0; i < nl && n + 3 <= max; i++) {
-        if (L[i].kind != LAYER_DENSE) continue;
-        size_t in = (size_t)L[i].c, o = (size_t)L[i].oc;
-        out[n] = (gemm_shape){"forward", CLBlastTransposeNo, CLBlastTransposeYes, B, o, in};
-        out[n + 1] = (gemm_shape){"weight gradient", CLBlastTransposeYes, CLBlastTransposeNo, o, in, B};
-        out[n + 2] = (gemm_shape){"input gradient", CLBlastTransposeNo, CLBlastTransposeNo, B, in, o};
-        for (int j = 0; j < 3; j++) snprintf(layer_of[n + j], sizeof layer_of[n + j], "%s", L[i].name);
-        n += 3;
-    }
-    free(L);
-    free(canonical);
-    return n;
-}
-
 static void bench_sgemm(bench *b) {
     clrt *rt = b->rt;
-    gemm_shape shapes[12];
-    char layer_of[12][32];
-    int ns = dense_gemms(shapes, layer_of, 12, (size_t)b->c->batch_size);
-    size_t amax = 0, bmax = 0, cmax = 0, tmax = 0;
+    dense_gemm_shape shapes[12];
+    int ns = dense_gemm_shapes(shapes, 12, b->c->batch_size);
+    size_t amax = 0, bmax = 0, cmax = 0;
     for (int i = 0; i < ns; i++) {
-        const gemm_shape *g = &shapes[i];
-        size_t need = 0, lda = g->ta == CLBlastTransposeNo ? g->k : g->m, ldb = g->tb == CLBlastTransposeNo ? g->n : g->k;
-        CLBLAST_CHECK(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 0, lda, 0, ldb,
-                                                 0, g->n, &rt->queue, &need));
+        const dense_gemm_shape *g = &shapes[i];
         amax = amax > g->m * g->k ? amax : g->m * g->k;
         bmax = bmax > g->k * g->n ? bmax : g->k * g->n;
         cmax = cmax > g->m * g->n ? cmax : g->m * g->n;
-        tmax = tmax > need ? tmax : need;
     }
-    cl_mem A = random_buffer(rt, amax, b->c->seed, 1), Bm = random_buffer(rt, bmax, b->c->seed, 2),
-           C = clrt_alloc(rt, cmax * sizeof(float)), temp = clrt_alloc(rt, tmax);
+    dense_ctx dense;
+    dense_init(&dense, rt, NULL);
+    sgemm_call call = {&dense, NULL, random_buffer(rt, amax, b->c->seed, 1), random_buffer(rt, bmax, b->c->seed, 2),
+                       clrt_alloc(rt, cmax * sizeof(float))};
     for (int i = 0; i < ns; i++) {
-        const gemm_shape *g = &shapes[i];
-        for (int w = 0; w < WARMUP_RUNS; w++) sgemm(rt, g, A, Bm, C, temp);
+        const dense_gemm_shape *g = call.g = &shapes[i];
+        for (int w = 0; w < WARMUP_RUNS; w++) enqueue_sgemm(&call);
         clrt_finish(rt);
-        for (int r = 0; r < b->c->repeats; r++) b->samples[r] = bracketed_sgemm(b, g, A, Bm, C, temp);
-        char name[512], detail[64];
-        snprintf(name, sizeof name, "SGEMM %s %s", layer_of[i], g->what);
-        snprintf(detail, sizeof detail, "m=%zu n=%zu k=%zu, %c%c", g->m, g->n, g->k,
-                 g->ta == CLBlastTransposeNo ? 'N' : 'T', g->tb == CLBlastTransposeNo ? 'N' : 'T');
+        /* Bracketed: CLBlast's own event covers only its last kernel when it pads or transposes. */
+        for (int r = 0; r < b->c->repeats; r++) b->samples[r] = bench_bracketed(&b->k, enqueue_sgemm, &call);
+        char name[64], detail[64];
+        snprintf(name, sizeof name, "SGEMM %.48s", g->name);
+        snprintf(detail, sizeof detail, "m=%zu n=%zu k=%zu, %c%c", g->m, g->n, g->k, g->ta ? 'T' : 'N', g->tb ? 'T' : 'N');
         add_item(b, name, detail, "events", b->samples, b->c->repeats, 2.0 * g->m * g->n * g->k, 0, 0);
     }
-    cl_mem ms[] = {A, Bm, C, temp};
-    for (size_t i = 0; i < 4; i++) CL_CHECK(clReleaseMemObject(ms[i]));
+    cl_mem ms[] = {call.A, call.B, call.C};
+    for (size_t i = 0; i < 3; i++) CL_CHECK(clReleaseMemObject(ms[i]));
+    dense_release(&dense);
 }
 
 /* ---- the data path and whole steps ------------------------------------------------------------- */

@@ -422,7 +422,7 @@ static void print_gemm_result(const gemm_tune_result *r) {
            r->baseline_default ? "defaults" : "the parameters this process had", r->defaults_kept ? "kept" : "tuned");
     double before = 0, after = 0;
     for (int i = 0; i < r->nshapes; i++) {
-        const tune_gemm_shape *s = &r->shape[i];
+        const dense_gemm_shape *s = &r->shape[i];
         char name[96];
         snprintf(name, sizeof name, "%s (%zux%zux%zu %c%c)", s->name, s->m, s->n, s->k, s->ta ? 'T' : 'N',
                  s->tb ? 'T' : 'N');

@@ -17,7 +17,6 @@
 #include "philox.h"
 
 enum { TUNE_STREAM = 102 };
-enum { SIDE = 28, CLASSES = 10 };
 /* A routing threshold so large that every GEMM takes the direct kernel (its cube fits 64 bits). */
 static const size_t ALL_DIRECT = (size_t)1 << 20;
 /* A candidate must beat the defaults by this much: they are timed in a block of their own before
@@ -29,36 +28,11 @@ static const float SENTINEL = 1e30f;
 /* Timed runs in a row per candidate and pass. */
 enum { PASS_RUNS = 5 };
 
-int tune_gemm_shapes(tune_gemm_shape *out, int max, int B) {
-    layer *L;
-    int nl, n = 0;
-    char *canonical, err[256];
-    if (!model_parse(MODEL_SEED, 1, SIDE, SIDE, CLASSES, &L, &nl, &canonical, err, sizeof err))
-        die(EXIT_DEVICE, "the seed model does not parse: %s", err);
-    bool params_below = false;
-    for (int i = 0; i < nl && n + 3 <= max; i++) {
-        if (L[i].kind == LAYER_DENSE) {
-            size_t in = (size_t)L[i].c, o = (size_t)L[i].oc, b = (size_t)B;
-            tune_gemm_shape *s = out + n;
-            s[0] = (tune_gemm_shape){"", false, true, b, o, in};  /* y (B, OUT) = x W^T */
-            s[1] = (tune_gemm_shape){"", true, false, o, in, b};  /* dW (OUT, IN) = dy^T x */
-            s[2] = (tune_gemm_shape){"", false, false, b, in, o}; /* dx (B, IN) = dy W */
-            snprintf(s[0].name, sizeof s[0].name, "%s forward", L[i].name);
-            snprintf(s[1].name, sizeof s[1].name, "%s weight gradient", L[i].name);
-            snprintf(s[2].name, sizeof s[2].name, "%s input gradient", L[i].name);
-            n += params_below ? 3 : 2;
-        }
-        params_below |= L[i].params > 0;
-    }
-    free(L);
-    free(canonical);
-    return n;
-}
 
 /* ---- the problem ------------------------------------------------------------------------------ */
 
 typedef struct {
-    tune_gemm_shape s;
+    dense_gemm_shape s;
     cl_mem a, b, c; /* op(A) (m, k), op(B) (k, n) as stored, C (m, n) */
     float *ref;     /* (m, n) */
 } gemm_case;
@@ -82,7 +56,7 @@ static float *random_floats(size_t n, uint64_t seed, uint32_t which) {
 }
 
 /* C = op(A) op(B) in double; A is (m, k) or, transposed, (k, m); B (k, n) or (n, k). */
-static void ref_gemm(float *c, const float *a, const float *b, const tune_gemm_shape *s) {
+static void ref_gemm(float *c, const float *a, const float *b, const dense_gemm_shape *s) {
     for (size_t i = 0; i < s->m; i++)
         for (size_t j = 0; j < s->n; j++) {
             double acc = 0;
@@ -98,8 +72,8 @@ tune_gemm_problem *tune_gemm_problem_new(clrt *rt, int batch, uint64_t seed) {
     p->rt = rt;
     dense_init(&p->dense, rt, NULL); /* GEMMs only: no bias or activation */
     bench_kernels_init(&p->marks, rt);
-    tune_gemm_shape shapes[TUNE_MAX_GEMMS];
-    p->n = tune_gemm_shapes(shapes, TUNE_MAX_GEMMS, batch);
+    dense_gemm_shape shapes[TUNE_MAX_GEMMS];
+    p->n = dense_gemm_shapes(shapes, TUNE_MAX_GEMMS, batch);
     for (int i = 0; i < p->n; i++) {
         gemm_case *g = &p->g[i];
         g->s = shapes[i];

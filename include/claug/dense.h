@@ -35,6 +35,17 @@ void dense_backward(dense_ctx *d, cl_mem dx /* (B, IN) or NULL */, cl_mem dw /* 
 int dense_gemm(dense_ctx *d, bool ta, bool tb, size_t m, size_t n, size_t k, cl_mem a, cl_mem b, cl_mem c,
                const char *tag);
 
+/* One GEMM as the dense layers issue it: row-major C (m, n) = op(A) op(B). */
+typedef struct {
+    char name[48]; /* "dense forward", "dense_1 weight gradient" */
+    bool ta, tb;
+    size_t m, n, k;
+} dense_gemm_shape;
+/* The GEMMs of the seed model's dense layers at batch B: forward y = x W^T, then dW = dy^T x and
+ * dx = dy W (no dx for a first layer with parameters), as tuning and the benchmark time them.
+ * Returns the count (at most max). */
+int dense_gemm_shapes(dense_gemm_shape *out, int max, int B);
+
 void ref_dense_forward(float *y, const float *x, const float *w, const float *b, int B, int IN, int OUT, int relu);
 void ref_dense_backward(float *dx, float *dw, float *db, float *dy, const float *x, const float *w, const float *y,
                         int B, int IN, int OUT, int relu);

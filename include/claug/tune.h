@@ -12,6 +12,7 @@
 
 #include "claug/clrt.h"
 #include "claug/conv.h"
+#include "claug/dense.h"
 
 enum {
     CLBLAST_MAX_PARAMS = 16,
@@ -124,15 +125,6 @@ typedef struct {
 } conv_tune_result;
 void tune_conv(tune_conv_problem *p, const conv_space *s, const tune_config *c, conv_tune_result *r);
 
-/* One GEMM as dense.c issues it for a dense layer: row-major C (m, n) = op(A) op(B). */
-typedef struct {
-    char name[48]; /* "dense forward" */
-    bool ta, tb;
-    size_t m, n, k;
-} tune_gemm_shape;
-/* The GEMMs of the seed model's dense layers at batch B: forward y = x W^T, then dW = dy^T x and
- * dx = dy W (no dx for a first layer with parameters). Returns the count. */
-int tune_gemm_shapes(tune_gemm_shape *out, int max, int B);
 
 typedef struct {
     clblast_params p;
@@ -155,7 +147,7 @@ typedef struct {
     bool defaults_kept;
     bool baseline_default; /* false when this process had overridden CLBlast before the search */
     int nshapes;
-    tune_gemm_shape shape[TUNE_MAX_GEMMS];
+    dense_gemm_shape shape[TUNE_MAX_GEMMS];
     double t_before[TUNE_MAX_GEMMS], t_after[TUNE_MAX_GEMMS]; /* median seconds */
     int tried, rejected;
 } gemm_tune_result;
