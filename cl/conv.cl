@@ -34,7 +34,7 @@
  *                take the generic loop                                             default 3
  *     TP*CB (and WT*WCB) float8 accumulators plus CB weight vectors and one broadcast must
  *     fit the vector registers: 12 accumulators suit AVX2's 16 ymm registers.
- *     Any local size works; see REPORT.md for the measured best on PoCL.
+ *     Any local size works; `claug tune` measures the best on each device.
  *   GPU variant (conv_fwd_lm, conv_bwd_w_lm): local-memory tiled implicit GEMM.
  *     CONV_LM_TM  forward: output pixels per work-group tile;
  *                 weight gradient: taps per work-group tile                        default 64
