@@ -111,7 +111,7 @@ static const opt_def options[] = {
     {"quick", 0, K_FLAG, OFF(quick), CMD(CMD_TUNE), NULL,
      "a tiny candidate list and few runs: checks the machinery, tunes little", 0, 0},
     /* ImageDataGenerator's arguments, under Keras' names. */
-    {"rotation-range", 0, K_FLOAT, OFF(aug.rotation_range), AUG_CMDS, "D", "rotate by U(-D, D) degrees (default 0; `run` uses 10 when given no augmentation option)", 0, 0},
+    {"rotation-range", 0, K_FLOAT, OFF(aug.rotation_range), AUG_CMDS, "D", "rotate by U(-D, D) degrees (default 0; `run` and `augment` use 10 when given no augmentation option)", 0, 0},
     {"width-shift-range", 0, K_FLOAT, OFF(aug.width_shift_range), AUG_CMDS, "F",
      "shift columns by U(-F, F) times the width if F < 1, else pixels (default 0)", 0, 0},
     {"height-shift-range", 0, K_FLOAT, OFF(aug.height_shift_range), AUG_CMDS, "F",
@@ -262,18 +262,19 @@ static void set_value(claug_opts *o, const opt_def *d, const char *flag, const c
     }
 }
 
-static void check_augmentation(claug_opts *o) {
+static void check_augmentation(claug_opts *o, bool aug_given) {
     if (o->fill_mode && (o->aug.fill_mode = aug_fill_mode_parse(o->fill_mode)) < 0)
         bad(o->cmd, "--fill-mode '%s': expected nearest, constant, reflect or wrap", o->fill_mode);
     char err[256];
     if (!aug_config_check(&o->aug, err, sizeof err)) bad(o->cmd, "%s", err);
+    /* The tutorial's augmentation, when the experiment or its picture is given no option (an
+     * explicit `--rotation-range 0` is kept: it asks for none). */
+    if ((o->cmd == CMD_RUN || o->cmd == CMD_AUGMENT) && !aug_given) o->aug.rotation_range = 10;
 }
 
 static void check_training(claug_opts *o) {
     if (!(o->lr > 0)) bad(o->cmd, "--lr expects a positive number, got %g", (double)o->lr);
     if (o->augment_only && o->plain_only) bad(o->cmd, "--augment-only and --plain-only exclude each other");
-    /* The tutorial's augmentation, when the experiment is given none. */
-    if (o->cmd == CMD_RUN && !aug_config_active(&o->aug)) o->aug.rotation_range = 10;
     if (o->cmd == CMD_EVAL && !o->weights) bad(o->cmd, "eval needs --weights FILE");
 }
 
@@ -313,6 +314,7 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
         if (o->cmd == CMD_NONE) bad(CMD_NONE, "unknown command '%s'", argv[cmd_at]);
     }
 
+    bool aug_given = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (i == cmd_at) continue;
@@ -348,12 +350,13 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
             value = argv[++i];
         }
         set_value(o, d, flag, value);
+        aug_given |= d->cmds == AUG_CMDS;
     }
     if (o->cmd == CMD_NONE) {
         usage(stderr, CMD_NONE);
         exit(EXIT_USAGE);
     }
-    check_augmentation(o);
+    check_augmentation(o, aug_given);
     check_training(o);
     check_bench(o);
 }

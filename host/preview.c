@@ -124,7 +124,7 @@ void augment_preview(clrt *rt, const uint8_t *images, const uint8_t *labels, int
         }
     }
     if (!quiet) {
-        if (!aug_config_active(c)) printf("No augmentation option given: every augmentation equals the original.\n");
+        if (!aug_config_active(c)) printf("Every augmentation range is zero: every augmentation equals the original.\n");
         printf("Wrote %s (training image %d, %s: the original and %d augmentations; augmentation: %s)\n", png_path,
                index, class_names[label % NUM_CLASSES], n, config);
         if (dump_dir) printf("Wrote %d parameter files and %d images to %s\n", n, n + 1, dump_dir);

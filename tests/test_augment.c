@@ -433,6 +433,28 @@ static void test_bad_options(void) {
     free(png);
 }
 
+/* (5b) `claug augment` with no augmentation option draws the tutorial's rotation; any option,
+ * even an explicit zero range, replaces that default. */
+static void test_default_augmentation(void) {
+    char *png = xasprintf("%s/default.png", scratch_dir("augment-default"));
+    struct {
+        const char *args[8], *want;
+    } cases[] = {
+        {{"augment", "-n", "1", "-o", png}, "augmentation: rotation_range=10)"},
+        {{"augment", "-n", "1", "-o", png, "--rotation-range", "0"}, "augmentation: none)"},
+        {{"augment", "-n", "1", "-o", png, "--shear-range", "5"}, "augmentation: shear_range=5)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL, *err = NULL;
+        int rc = run_claug(&out, &err, cases[i].args);
+        CHECK(rc == 0 && strstr(out, cases[i].want), "claug augment case %zu: exit %d, stdout lacks '%s':\n%s%s", i, rc,
+              cases[i].want, out, err);
+        free(out);
+        free(err);
+    }
+    free(png);
+}
+
 /* A number after "key": in a JSON text; NAN if missing. */
 static double json_number(const char *json, const char *key) {
     char pat[64];
@@ -562,6 +584,7 @@ int main(void) {
     test_random(&odd, ON);
     test_batch_independence(&fm);
     test_bad_options();
+    test_default_augmentation();
     test_dump(&ds);
 
     devset_release(&fm.d);
