@@ -73,6 +73,21 @@ static void load_data(dataset *ds, const claug_opts *o) {
     dataset_load_or_die(ds, o->data_dir ? o->data_dir : dataset_default_dir());
 }
 
+/* The data, and the training options that depend on it, checked before the device starts. */
+static void load_training_data(dataset *ds, const claug_opts *o) {
+    load_data(ds, o);
+    if (o->train_size > (int)ds->train_images.count)
+        die(EXIT_USAGE, "--train-size %d: the training set has %u images", o->train_size, ds->train_images.count);
+    layer *L;
+    int nl;
+    char *canonical, err[512];
+    if (!model_parse(o->model ? o->model : "seed", 1, ds->rows, ds->cols, NUM_CLASSES, &L, &nl, &canonical, err,
+                     sizeof err))
+        die(EXIT_USAGE, "%s", err);
+    free(L);
+    free(canonical);
+}
+
 /* The model with the device's tuning (`claug tune`, or the defaults), announced unless quiet. */
 static net *build_net(clrt *rt, const claug_opts *o, const char *model, int c, int h, int w, int classes, int batch) {
     tuning t;
@@ -89,9 +104,7 @@ static void print_metrics(const epoch_metrics *m) {
 
 static int cmd_train(const claug_opts *o) {
     dataset ds;
-    load_data(&ds, o);
-    if (o->train_size > (int)ds.train_images.count)
-        die(EXIT_USAGE, "--train-size %d: the training set has %u images", o->train_size, ds.train_images.count);
+    load_training_data(&ds, o);
     /* Refuse an unwritable --save or --csv now rather than after the training. */
     const char *outputs[2][2] = {{"--save", o->save}, {"--csv", o->csv}};
     for (int i = 0; i < 2; i++)
@@ -201,9 +214,7 @@ static char *command_line(int argc, char **argv, const claug_opts *o) {
 
 static int cmd_run(int argc, char **argv, const claug_opts *o) {
     dataset ds;
-    load_data(&ds, o);
-    if (o->train_size > (int)ds.train_images.count)
-        die(EXIT_USAGE, "--train-size %d: the training set has %u images", o->train_size, ds.train_images.count);
+    load_training_data(&ds, o);
     clrt *rt = open_device(o);
     char *cmd = command_line(argc, argv, o);
     experiment_config c = {

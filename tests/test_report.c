@@ -54,7 +54,7 @@ static report make_report(const history *plain, const history *augmented) {
         .compute_units = 2,
         .tuning = "convolution tuned (/c/tuning-1.txt); CLBlast default parameters (run `claug tune`)",
         .model = "conv32x3,relu,conv32x3,relu,maxpool2,conv32x3,relu,maxpool2,flatten,dense128,relu,dense10,softmax",
-        .parameters = 122570,
+        .parameters = 122634,
         .epochs = 5,
         .batch_size = 32,
         .train_size = 60000,
@@ -163,7 +163,7 @@ static void test_json(const history *plain, const history *augmented) {
         check_json_string(root, "date", "2024-05-01T12:00:00Z");
         check_json_string(root, "command", command_decoded);
         check_json_string(root, "config.model", r.model);
-        check_json_number(root, "config.parameters", 122570);
+        check_json_number(root, "config.parameters", 122634);
         check_json_number(root, "config.epochs", 5);
         check_json_number(root, "config.batch_size", 32);
         check_json_number(root, "config.lr", 0.001);
