@@ -73,6 +73,9 @@ static void load_data(dataset *ds, const claug_opts *o) {
     dataset_load_or_die(ds, o->data_dir ? o->data_dir : dataset_default_dir());
 }
 
+/* --model, or the seed model. */
+static const char *model_spec(const claug_opts *o) { return o->model ? o->model : "seed"; }
+
 /* The data, and the training options that depend on it, checked before the device starts. */
 static void load_training_data(dataset *ds, const claug_opts *o) {
     load_data(ds, o);
@@ -81,8 +84,7 @@ static void load_training_data(dataset *ds, const claug_opts *o) {
     layer *L;
     int nl;
     char *canonical, err[512];
-    if (!model_parse(o->model ? o->model : "seed", 1, ds->rows, ds->cols, NUM_CLASSES, &L, &nl, &canonical, err,
-                     sizeof err))
+    if (!model_parse(model_spec(o), 1, ds->rows, ds->cols, NUM_CLASSES, &L, &nl, &canonical, err, sizeof err))
         die(EXIT_USAGE, "%s", err);
     free(L);
     free(canonical);
@@ -111,7 +113,7 @@ static int cmd_train(const claug_opts *o) {
         if (outputs[i][1] && !can_create(outputs[i][1]))
             die(EXIT_USAGE, "%s %s: cannot create the file: %s", outputs[i][0], outputs[i][1], strerror(errno));
     clrt *rt = open_device(o);
-    net *n = build_net(rt, o, o->model ? o->model : "seed", 1, ds.rows, ds.cols, NUM_CLASSES, o->batch_size);
+    net *n = build_net(rt, o, model_spec(o), 1, ds.rows, ds.cols, NUM_CLASSES, o->batch_size);
     if (!o->quiet) net_summary(n, stdout);
     net_init_params(n, o->seed);
     trainer t;
@@ -219,7 +221,7 @@ static int cmd_run(int argc, char **argv, const claug_opts *o) {
     char *cmd = command_line(argc, argv, o);
     experiment_config c = {
         .train = {o->epochs, o->batch_size, o->lr, o->seed, o->train_size, o->aug, o->quiet, o->profile},
-        .model = o->model ? o->model : "seed",
+        .model = model_spec(o),
         .out = o->out,
         .plain = !o->augment_only,
         .augmented = !o->plain_only,
