@@ -103,12 +103,13 @@ AUG_FN void aug_sincos_deg(float deg, float *s, float *c) {
     float x = (t - 90.0f * (float)k) * 0.017453292519943295f, x2 = x * x;
     float sr = x + x * x2 * (-1.0f / 6.0f + x2 * (1.0f / 120.0f + x2 * (-1.0f / 5040.0f + x2 * (1.0f / 362880.0f))));
     float cr = 1.0f + x2 * (-0.5f + x2 * (1.0f / 24.0f + x2 * (-1.0f / 720.0f + x2 * (1.0f / 40320.0f + x2 * (-1.0f / 3628800.0f)))));
-    switch (k & 3) {
-    case 0: *s = sr; *c = cr; break;
-    case 1: *s = cr; *c = -sr; break;
-    case 2: *s = -sr; *c = -cr; break;
-    default: *s = -cr; *c = sr; break;
-    }
+    /* Quadrant q: (s, c) = (sr, cr), (cr, -sr), (-sr, -cr), (-cr, sr). Selects, not a switch:
+     * oclgrind 21.10 took the default branch of `switch (k & 3)` for k = 4 (q = 0), so the
+     * kernel could not be checked under it. */
+    int q = k & 3;
+    float a = q & 1 ? cr : sr, b = q & 1 ? sr : cr;
+    *s = q & 2 ? -a : a;
+    *c = (q + 1) & 2 ? -b : b;
 }
 
 /* 2x3 affine maps [a b e; c d f] as (a, b, e, c, d, f): out = A @ B. */

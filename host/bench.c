@@ -729,7 +729,7 @@ static void write_json(const bench *b, const char *tuning) {
     json_object_end(&w);
     sb_putc(&sb, '\n');
     char *text = sb_take(&sb);
-    if (!write_file_atomic(b->c->json_path, text, strlen(text)))
+    if (!write_file(b->c->json_path, text, strlen(text)))
         die(EXIT_USAGE, "--json %s: cannot write: %s", b->c->json_path, strerror(errno));
     free(text);
 }
@@ -742,7 +742,7 @@ void bench_run(clrt *rt, const bench_config *c) {
     /* Before the cache directory is swapped below: the tuning file lives in the user's. */
     tuning tu;
     char tuned[2600], details[1024];
-    tuning_load(rt, &tu, tuned, sizeof tuned);
+    tuning_load(rt, MODEL_SEED, 1, SIDE, SIDE, CLASSES, c->batch_size, &tu, tuned, sizeof tuned);
     b.conv = tu.conv;
     tuning_describe(details, sizeof details, &tu);
     char *tuning = xasprintf("%s. %s", tuned, details);

@@ -42,9 +42,9 @@ static const char *optional_string(const result_file *f, const json_value *item,
 static void load(result_file *f, const char *path) {
     f->path = path;
     size_t len;
-    char *text = read_file(path, &len);
-    if (!text) bad_file(path, "cannot read the file: %s", strerror(errno));
-    char err[256];
+    char err[512];
+    char *text = read_file(path, MAX_TEXT_FILE, &len, err, sizeof err);
+    if (!text) die(EXIT_USAGE, "%s", err);
     f->doc = json_parse(text, len, err, sizeof err);
     free(text);
     if (!f->doc) bad_file(path, "not valid JSON: %s", err);

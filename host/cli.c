@@ -1,6 +1,5 @@
 #include "claug/cli.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -149,7 +148,7 @@ static void usage(FILE *f, claug_cmd cmd) {
                    "usage: claug [-d SPEC] COMMAND [options]\n\ncommands:\n", CLAUG_VERSION);
         for (int c = 0; c < CMD_COUNT; c++) fprintf(f, "  %-10s %s\n", commands[c].name, commands[c].summary);
         fprintf(f, "\n`claug COMMAND --help` lists a command's options. Exit codes: 0 success, 2 bad usage or input,\n"
-                   "3 OpenCL or device failure.\n");
+                   "3 OpenCL or device failure, 4 out of host memory.\n");
         return;
     }
     fprintf(f, "usage: claug %s %s\n%s\n\noptions:\n", commands[cmd].name, commands[cmd].args, commands[cmd].summary);
@@ -158,14 +157,20 @@ static void usage(FILE *f, claug_cmd cmd) {
     fprintf(f, "  %-26s %s\n", "-h, --help", "show this help");
 }
 
-static CLAUG_NORETURN CLAUG_PRINTF(2, 3) void bad(claug_cmd cmd, const char *fmt, ...) {
-    char msg[1024];
+/* Where a parse stands: the options so far and, once something is wrong, the message. */
+typedef struct {
+    claug_opts *o;
+    char *err;
+    size_t errlen;
+    cli_status status; /* when the parse stops early without an error */
+} parser;
+
+static CLAUG_PRINTF(2, 3) bool bad(parser *p, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(p->err, p->errlen, fmt, ap);
     va_end(ap);
-    die(EXIT_USAGE, "%s\n(see `claug %s%s--help`)", msg, cmd != CMD_NONE ? commands[cmd].name : "",
-        cmd != CMD_NONE ? " " : "");
+    return false;
 }
 
 static const opt_def *find_option(const char *arg, const char **inline_value) {
@@ -190,12 +195,11 @@ static const opt_def *find_option(const char *arg, const char **inline_value) {
 
 static bool takes_value(const opt_def *d) { return d->kind != K_FLAG && d->kind != K_IFLAG; }
 
-/* A finite number at *s, which moves past it; false if there is none. */
+/* A finite float at *s, which moves past it; false if there is none. */
 static bool parse_float(const char **s, float *out) {
-    char *end;
-    errno = 0;
-    double x = strtod(*s, &end);
-    if (errno || end == *s || !isfinite(x) || fabs(x) > 3e38) return false;
+    double x;
+    const char *end = parse_double_prefix(*s, &x);
+    if (!end || fabs(x) > 3e38) return false;
     *out = (float)x;
     *s = end;
     return true;
@@ -216,76 +220,72 @@ static bool parse_pair(const char *v, bool single, float *lo, float *hi) {
     return true;
 }
 
-static void set_value(claug_opts *o, const opt_def *d, const char *flag, const char *v) {
-    void *dst = (char *)o + d->offset;
-    char *end;
+static bool set_value(parser *p, const opt_def *d, const char *flag, const char *v) {
+    void *dst = (char *)p->o + d->offset;
     switch (d->kind) {
-    case K_FLAG: *(bool *)dst = true; break;
-    case K_IFLAG: *(int *)dst = 1; break;
+    case K_FLAG: *(bool *)dst = true; return true;
+    case K_IFLAG: *(int *)dst = 1; return true;
     case K_FLOAT: {
         const char *s = v;
-        if (!parse_float(&s, dst) || *s) bad(o->cmd, "%s expects a number, got '%s'", flag, v);
-        break;
+        if (!parse_float(&s, dst) || *s) return bad(p, "%s expects a number, got '%s'", flag, v);
+        return true;
     }
-    case K_DOUBLE: {
-        errno = 0;
-        double x = strtod(v, &end);
-        if (errno || end == v || *end || !isfinite(x)) bad(o->cmd, "%s expects a number, got '%s'", flag, v);
-        *(double *)dst = x;
-        break;
-    }
+    case K_DOUBLE:
+        if (!parse_double(v, dst)) return bad(p, "%s expects a number, got '%s'", flag, v);
+        return true;
     case K_PAIR:
     case K_ZOOM:
         if (!parse_pair(v, d->kind == K_ZOOM, dst, (float *)((char *)dst + sizeof(float))))
-            bad(o->cmd, "%s expects %s, got '%s'", flag, d->kind == K_ZOOM ? "Z or LO,HI" : "LO,HI (two numbers)", v);
-        break;
+            return bad(p, "%s expects %s, got '%s'", flag, d->kind == K_ZOOM ? "Z or LO,HI" : "LO,HI (two numbers)", v);
+        return true;
     case K_STR:
-        if (!*v) bad(o->cmd, "%s needs a value", flag);
+        if (!*v) return bad(p, "%s needs a value", flag);
         *(const char **)dst = v;
-        break;
-    case K_INT: {
-        errno = 0;
-        long x = strtol(v, &end, 10);
-        if (errno || end == v || *end || x < d->lo || x > d->hi)
-            bad(o->cmd, "%s expects a whole number from %ld to %ld, got '%s'", flag, d->lo, d->hi, v);
-        *(int *)dst = (int)x;
-        break;
+        return true;
+    case K_INT:
+        if (!parse_int(v, (int)d->lo, (int)d->hi, dst))
+            return bad(p, "%s expects a whole number from %ld to %ld, got '%s'", flag, d->lo, d->hi, v);
+        return true;
+    case K_SEED:
+        if (!parse_u64(v, dst)) return bad(p, "%s expects a whole number from 0 to 18446744073709551615, got '%s'", flag, v);
+        return true;
     }
-    case K_SEED: {
-        errno = 0;
-        unsigned long long x = strtoull(v, &end, 0);
-        if (errno || end == v || *end || *v == '-')
-            bad(o->cmd, "%s expects a non-negative whole number, got '%s'", flag, v);
-        *(uint64_t *)dst = (uint64_t)x;
-        break;
-    }
-    }
+    return true;
 }
 
-static void check_augmentation(claug_opts *o, bool aug_given) {
+static bool check_augmentation(parser *p, bool aug_given) {
+    claug_opts *o = p->o;
     if (o->fill_mode && (o->aug.fill_mode = aug_fill_mode_parse(o->fill_mode)) < 0)
-        bad(o->cmd, "--fill-mode '%s': expected nearest, constant, reflect or wrap", o->fill_mode);
+        return bad(p, "--fill-mode '%s': expected nearest, constant, reflect or wrap", o->fill_mode);
     char err[256];
-    if (!aug_config_check(&o->aug, err, sizeof err)) bad(o->cmd, "%s", err);
+    if (!aug_config_check(&o->aug, err, sizeof err)) return bad(p, "%s", err);
     /* The tutorial's augmentation, when the experiment or its picture is given no option (an
      * explicit `--rotation-range 0` is kept: it asks for none). */
     if ((o->cmd == CMD_RUN || o->cmd == CMD_AUGMENT) && !aug_given) o->aug.rotation_range = 10;
+    return true;
 }
 
-static void check_training(claug_opts *o) {
-    if (!(o->lr > 0)) bad(o->cmd, "--lr expects a positive number, got %g", (double)o->lr);
-    if (o->augment_only && o->plain_only) bad(o->cmd, "--augment-only and --plain-only exclude each other");
-    if (o->cmd == CMD_EVAL && !o->weights) bad(o->cmd, "eval needs --weights FILE");
+static bool check_training(parser *p) {
+    claug_opts *o = p->o;
+    /* Outside this range Adam's float steps either vanish against the weights (below) or throw
+     * them far outside any useful scale at once (above): training does nothing or diverges. */
+    if (!(o->lr >= LR_MIN && o->lr <= LR_MAX))
+        return bad(p, "--lr expects a learning rate from %g to %g, got %g", LR_MIN, LR_MAX, o->lr);
+    if (o->augment_only && o->plain_only) return bad(p, "--augment-only and --plain-only exclude each other");
+    if (o->cmd == CMD_EVAL && !o->weights) return bad(p, "eval needs --weights FILE");
+    return true;
 }
 
-static void check_bench(claug_opts *o) {
-    if (o->cmd != CMD_BENCH) return;
-    if (!o->compare && o->nfiles) bad(o->cmd, "unexpected argument '%s' (files are for --compare)", o->files[0]);
-    if (o->compare && !o->nfiles) bad(o->cmd, "--compare needs one or more JSON files from `claug bench --json`");
-    if (o->compare && o->json) bad(o->cmd, "--compare and --json exclude each other");
+static bool check_bench(parser *p) {
+    claug_opts *o = p->o;
+    if (o->cmd != CMD_BENCH) return true;
+    if (!o->compare && o->nfiles) return bad(p, "unexpected argument '%s' (files are for --compare)", o->files[0]);
+    if (o->compare && !o->nfiles) return bad(p, "--compare needs one or more JSON files from `claug bench --json`");
+    if (o->compare && o->json) return bad(p, "--compare and --json exclude each other");
+    return true;
 }
 
-void cli_parse(int argc, char **argv, claug_opts *o) {
+static void defaults(claug_opts *o) {
     memset(o, 0, sizeof *o);
     o->cmd = CMD_NONE;
     o->seed = 42;
@@ -295,68 +295,92 @@ void cli_parse(int argc, char **argv, claug_opts *o) {
     o->lr = 0.001;
     o->repeats = 10;
     aug_config_default(&o->aug);
+}
 
-    /* The command is the first argument that is neither an option nor an option's value, so
-     * global options may stand before or after it. */
-    int cmd_at = -1;
-    for (int i = 1; i < argc && cmd_at < 0; i++) {
+/* The command is the first argument that is neither an option nor an option's value, so global
+ * options may stand before or after it. *at gets its index, or -1 when there is none. */
+static bool find_command(parser *p, int argc, char **argv, int *at) {
+    *at = -1;
+    for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-' && argv[i][1]) {
             const char *iv;
             const opt_def *d = find_option(argv[i], &iv);
             if (d && takes_value(d) && !iv) i++;
             continue;
         }
-        cmd_at = i;
-    }
-    if (cmd_at >= 0) {
         for (int c = 0; c < CMD_COUNT; c++)
-            if (strcmp(argv[cmd_at], commands[c].name) == 0) o->cmd = (claug_cmd)c;
-        if (o->cmd == CMD_NONE) bad(CMD_NONE, "unknown command '%s'", argv[cmd_at]);
+            if (strcmp(argv[i], commands[c].name) == 0) p->o->cmd = (claug_cmd)c;
+        if (p->o->cmd == CMD_NONE) return bad(p, "unknown command '%s'", argv[i]);
+        *at = i;
+        return true;
     }
+    return true;
+}
 
+static bool parse(parser *p, int argc, char **argv) {
+    claug_opts *o = p->o;
+    int cmd_at;
+    if (!find_command(p, argc, argv, &cmd_at)) return false;
     bool aug_given = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (i == cmd_at) continue;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            usage(stdout, o->cmd);
-            exit(0);
-        }
-        if (strcmp(arg, "--version") == 0) {
-            printf("claug %s (commit %s)\n", CLAUG_VERSION, CLAUG_GIT_COMMIT);
-            exit(0);
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "--version") == 0) {
+            p->status = arg[2] == 'v' ? CLI_VERSION : CLI_HELP;
+            return true;
         }
         if (arg[0] != '-' || !arg[1]) {
             /* Only `bench --compare` takes arguments (checked once all options are seen). */
-            if (o->cmd != CMD_BENCH) bad(o->cmd, "unexpected argument '%s'", arg);
+            if (o->cmd != CMD_BENCH) return bad(p, "unexpected argument '%s'", arg);
             if (!o->files) o->files = xcalloc((size_t)argc, sizeof *o->files);
             o->files[o->nfiles++] = arg;
             continue;
         }
         const char *value;
         const opt_def *d = find_option(arg, &value);
-        if (!d) bad(o->cmd, "unknown option '%s'", arg);
+        if (!d) return bad(p, "unknown option '%s'", arg);
         char flag[64];
         if (arg[1] == '-' || !d->lname)
             snprintf(flag, sizeof flag, "%s%s", d->lname ? "--" : "-", d->lname ? d->lname : (char[]){d->sname, 0});
         else
             snprintf(flag, sizeof flag, "-%c/--%s", d->sname, d->lname);
         if (o->cmd != CMD_NONE && !(d->cmds & CMD(o->cmd)))
-            bad(o->cmd, "option %s does not apply to `%s`", flag, commands[o->cmd].name);
+            return bad(p, "option %s does not apply to `%s`", flag, commands[o->cmd].name);
         if (!takes_value(d)) {
-            if (value) bad(o->cmd, "%s takes no value", flag);
+            if (value) return bad(p, "%s takes no value", flag);
         } else if (!value) {
-            if (i + 1 >= argc) bad(o->cmd, "%s needs a value", flag);
+            if (i + 1 >= argc) return bad(p, "%s needs a value", flag);
             value = argv[++i];
         }
-        set_value(o, d, flag, value);
+        if (!set_value(p, d, flag, value)) return false;
         aug_given |= d->cmds == AUG_CMDS;
     }
     if (o->cmd == CMD_NONE) {
-        usage(stderr, CMD_NONE);
-        exit(EXIT_USAGE);
+        p->status = CLI_NO_COMMAND;
+        return true;
     }
-    check_augmentation(o, aug_given);
-    check_training(o);
-    check_bench(o);
+    return check_augmentation(p, aug_given) && check_training(p) && check_bench(p);
+}
+
+cli_status cli_parse_args(int argc, char **argv, claug_opts *o, char *err, size_t errlen) {
+    defaults(o);
+    parser p = {o, err, errlen, CLI_OK};
+    err[0] = 0;
+    return parse(&p, argc, argv) ? p.status : CLI_BAD;
+}
+
+void cli_parse(int argc, char **argv, claug_opts *o) {
+    char err[1024];
+    switch (cli_parse_args(argc, argv, o, err, sizeof err)) {
+    case CLI_OK: return;
+    case CLI_HELP: usage(stdout, o->cmd); break;
+    case CLI_VERSION: printf("claug %s (commit %s)\n", CLAUG_VERSION, CLAUG_GIT_COMMIT); break;
+    case CLI_NO_COMMAND: usage(stderr, CMD_NONE); free(o->files); exit(EXIT_USAGE);
+    case CLI_BAD:
+        free(o->files);
+        die(EXIT_USAGE, "%s\n(see `claug %s%s--help`)", err, o->cmd != CMD_NONE ? commands[o->cmd].name : "",
+            o->cmd != CMD_NONE ? " " : "");
+    }
+    free(o->files);
+    exit(0);
 }

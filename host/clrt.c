@@ -273,8 +273,9 @@ void clrt_close(clrt *rt) {
 char *clrt_source(const clrt *rt, const char *file) {
     if (rt->kernel_dir) {
         char *path = xasprintf("%s/%s", rt->kernel_dir, file);
-        char *text = read_file(path, NULL);
-        if (!text) die(EXIT_USAGE, "--kernels: cannot read %s: %s", path, strerror(errno));
+        char err[1024];
+        char *text = read_file(path, MAX_TEXT_FILE, NULL, err, sizeof err);
+        if (!text) die(EXIT_USAGE, "--kernels: %s", err);
         free(path);
         return text;
     }
@@ -286,11 +287,14 @@ char *clrt_source(const clrt *rt, const char *file) {
 /* Cache entry: "CLAUGPB1", u32 key length, key, u32 crc32 of the binary, u32 binary length,
  * binary; all little-endian. The key holds everything the binary depends on, and is compared
  * in full, so a hash collision or a stale entry can never be trusted. */
+#define MAX_CACHE_ENTRY ((size_t)1 << 30)
 static const char cache_magic[8] = {'C', 'L', 'A', 'U', 'G', 'P', 'B', '1'};
 
 static unsigned char *cache_load(const char *path, const char *key, size_t *bin_len) {
     size_t len;
-    unsigned char *f = (unsigned char *)read_file(path, &len);
+    char err[1024];
+    /* A missing or unreadable entry is simply rebuilt. */
+    unsigned char *f = (unsigned char *)read_file(path, MAX_CACHE_ENTRY, &len, err, sizeof err);
     if (!f) return NULL;
     size_t klen = strlen(key), pos = 8 + 4 + klen;
     unsigned char *bin = NULL;
@@ -317,7 +321,7 @@ static void cache_store(const char *path, const char *key, const unsigned char *
     put_le32(p, (uint32_t)crc32(0L, bin, (uInt)n));
     put_le32(p + 4, (uint32_t)n);
     memcpy(p + 8, bin, n);
-    if (!write_file_atomic(path, f, len)) warn("cannot write the program cache entry %s: %s", path, strerror(errno));
+    if (!write_file(path, f, len)) warn("cannot write the program cache entry %s: %s", path, strerror(errno));
     free(f);
 }
 
@@ -329,18 +333,28 @@ static bool build(clrt *rt, cl_program prog, const char *options) {
     return false;
 }
 
-static void print_build_log(clrt *rt, cl_program prog, const char *files, const char *options) {
+static char *build_log(clrt *rt, cl_program prog) {
     size_t n = 0;
     clGetProgramBuildInfo(prog, rt->dev.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
     char *log = xcalloc(n + 1, 1);
     clGetProgramBuildInfo(prog, rt->dev.device, CL_PROGRAM_BUILD_LOG, n, log, NULL);
-    fprintf(stderr, "claug: OpenCL program build failed (CL_BUILD_PROGRAM_FAILURE)\n  files: %s (from %s)\n"
-                    "  options: %s\n  device: %s, driver %s\n--- build log ---\n%s\n-----------------\n",
-            files, rt->kernel_dir ? rt->kernel_dir : "embedded sources", options, rt->dev.name, rt->dev.driver, log);
-    free(log);
+    return log;
 }
 
 cl_program clrt_program(clrt *rt, const char *files, const char *options) {
+    char *log;
+    cl_program prog = clrt_program_try(rt, files, options, &log);
+    if (prog) return prog;
+    char *opts = xasprintf("-cl-std=CL1.2 %s%s%s", options ? options : "", rt->extra_options ? " " : "",
+                           rt->extra_options ? rt->extra_options : "");
+    fprintf(stderr, "claug: OpenCL program build failed (CL_BUILD_PROGRAM_FAILURE)\n  files: %s (from %s)\n"
+                    "  options: %s\n  device: %s, driver %s\n--- build log ---\n%s\n-----------------\n",
+            files, rt->kernel_dir ? rt->kernel_dir : "embedded sources", opts, rt->dev.name, rt->dev.driver, log);
+    exit(EXIT_DEVICE);
+}
+
+cl_program clrt_program_try(clrt *rt, const char *files, const char *options, char **log) {
+    *log = NULL;
     double t0 = now_seconds();
     /* Sources, in order. */
     char *list = xstrdup(files), *save = NULL;
@@ -386,8 +400,13 @@ cl_program clrt_program(clrt *rt, const char *files, const char *options) {
         rt->cache_misses++;
         CL_CHECK((prog = clCreateProgramWithSource(rt->ctx, (cl_uint)nt, texts, NULL, &err), err));
         if (!build(rt, prog, opts)) {
-            print_build_log(rt, prog, files, opts);
-            exit(EXIT_DEVICE);
+            *log = build_log(rt, prog);
+            CL_CHECK(clReleaseProgram(prog));
+            for (size_t i = 0; i < nt; i++) free((void *)texts[i]);
+            free(opts);
+            free(key);
+            free(path);
+            return NULL;
         }
         if (path) {
             size_t n = 0;

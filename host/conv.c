@@ -1,6 +1,7 @@
 #include "claug/conv.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int round8(int n) { return (n + 7) / 8 * 8; }
@@ -41,19 +42,45 @@ void conv_tuning_describe(char *buf, size_t len, const conv_tuning *t) {
                  8 * t->cb, t->wt, 8 * t->wcb, splits, t->lws);
 }
 
-void conv_init(conv_ctx *c, clrt *rt, const conv_tuning *t) {
+/* Whether kernel k can run work-groups of wg items on the device: the driver's limit for one
+ * kernel may be below the device's. */
+static bool kernel_takes(const conv_ctx *c, cl_kernel k, size_t wg, const char *name, char *err, size_t errlen) {
+    if (!k) return true; /* listing mode (clrt_list_programs): nothing was built */
+    size_t max = 0;
+    CL_CHECK(clGetKernelWorkGroupInfo(k, c->rt->dev.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max, &max, NULL));
+    if (wg <= max) return true;
+    snprintf(err, errlen, "%s takes work-groups of at most %zu items, the tuning launches %zu", name, max, wg);
+    return false;
+}
+
+bool conv_build(conv_ctx *c, clrt *rt, const conv_tuning *t, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     c->rt = rt;
     c->tune = *t;
-    char opts[512];
+    char opts[512], *log;
     conv_tuning_options(opts, sizeof opts, t);
-    cl_program p = clrt_program(rt, "conv.cl", opts);
-    c->fwd = clrt_kernel(p, t->local_tiles ? "conv_fwd_lm" : "conv_fwd");
-    c->bwd_w = clrt_kernel(p, t->local_tiles ? "conv_bwd_w_lm" : "conv_bwd_w");
+    cl_program p = clrt_program_try(rt, "conv.cl", opts, &log);
+    if (!p) {
+        snprintf(err, errlen, "conv.cl does not build with %s: %s", opts, log);
+        free(log);
+        return false;
+    }
+    const char *fwd = t->local_tiles ? "conv_fwd_lm" : "conv_fwd", *bwd_w = t->local_tiles ? "conv_bwd_w_lm" : "conv_bwd_w";
+    c->fwd = clrt_kernel(p, fwd);
+    c->bwd_w = clrt_kernel(p, bwd_w);
     c->w_prep = clrt_kernel(p, "conv_w_prep");
     c->bwd_prep = clrt_kernel(p, "conv_bwd_prep");
     c->bwd_w_finish = clrt_kernel(p, "conv_bwd_w_finish");
     CL_CHECK(clReleaseProgram(p));
+    size_t wg = t->local_tiles ? (size_t)(t->tm / t->rm) * (size_t)(t->tn / t->rn) : (size_t)t->lws;
+    if (kernel_takes(c, c->fwd, wg, fwd, err, errlen) && kernel_takes(c, c->bwd_w, wg, bwd_w, err, errlen)) return true;
+    conv_release(c);
+    return false;
+}
+
+void conv_init(conv_ctx *c, clrt *rt, const conv_tuning *t) {
+    char err[8192];
+    if (!conv_build(c, rt, t, err, sizeof err)) die(EXIT_DEVICE, "%s", err);
 }
 
 static void release_mem(cl_mem *m) {

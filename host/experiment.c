@@ -48,11 +48,12 @@ int experiment_run(clrt *rt, const dataset *ds, const experiment_config *c) {
     char *dir = experiment_out_dir(c->out);
     bool quiet = c->train.quiet;
     char *samples = xasprintf("%s/samples.png", dir), *augmented_png = xasprintf("%s/augmented.png", dir);
-    samples_run(rt, ds, 5, samples, quiet);
+    if (!samples_run(rt, ds, 5, samples, quiet))
+        die(EXIT_USAGE, "--out %s: cannot write %s: %s", dir, samples, strerror(errno));
 
     tuning tu;
     char tuned[2600], details[1024];
-    tuning_load(rt, &tu, tuned, sizeof tuned);
+    tuning_load(rt, c->model, 1, ds->rows, ds->cols, NUM_CLASSES, c->train.batch_size, &tu, tuned, sizeof tuned);
     tuning_describe(details, sizeof details, &tu);
     char *tuning_line = xasprintf("%s. %s", tuned, details);
     if (!quiet) printf("Tuning: %s\n", tuned);

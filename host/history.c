@@ -10,7 +10,8 @@
 void history_init(history *h, const char *name, int capacity, int train_images, int batch_size) {
     memset(h, 0, sizeof *h);
     h->name = name;
-    h->epoch = xcalloc((size_t)(capacity > 0 ? capacity : 1), sizeof *h->epoch);
+    h->capacity = capacity > 0 ? capacity : 1;
+    h->epoch = xcalloc((size_t)h->capacity, sizeof *h->epoch);
     h->train_images = train_images;
     h->batch_size = batch_size;
 }
@@ -19,9 +20,17 @@ void history_free(history *h) {
     free(h->epoch);
     h->epoch = NULL;
     h->epochs = 0;
+    h->capacity = 0;
 }
 
-void history_add(history *h, const epoch_metrics *m) { h->epoch[h->epochs++] = *m; }
+void history_add(history *h, const epoch_metrics *m) {
+    /* A resumed or second fit on one history adds past the epochs it was made for. */
+    if (h->epochs == h->capacity) {
+        h->capacity = 2 * h->capacity + 1;
+        h->epoch = xrealloc(h->epoch, (size_t)h->capacity * sizeof *h->epoch);
+    }
+    h->epoch[h->epochs++] = *m;
+}
 
 bool history_write_csv(const history *h, const char *path) {
     strbuf b = {0};
@@ -31,7 +40,7 @@ bool history_write_csv(const history *h, const char *path) {
         sb_printf(&b, "%d,%.6f,%.6f,%.6f,%.6f\n", i, e->accuracy, e->loss, e->val_accuracy, e->val_loss);
     }
     char *text = sb_take(&b);
-    bool ok = write_file_atomic(path, text, strlen(text));
+    bool ok = write_file(path, text, strlen(text));
     free(text);
     return ok;
 }

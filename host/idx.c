@@ -44,6 +44,8 @@ static long read_some(gzFile f, uint8_t *dst, size_t want, const char **msg) {
 bool idx_read(const char *path, uint32_t magic, idx_array *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     const char *what = magic == IDX_IMAGES ? "images" : "labels";
+    /* gzopen would wait forever on a FIFO and call a directory an I/O error. */
+    if (!check_regular_file(path, err, errlen)) return false;
     gzFile f = gzopen(path, "rb");
     if (!f) return fail_with(err, errlen, path, "cannot open: %s", errno ? strerror(errno) : "out of memory");
     gzbuffer(f, 1 << 18);
@@ -86,6 +88,8 @@ bool idx_read(const char *path, uint32_t magic, idx_array *out, char *err, size_
         fail_with(err, errlen, path, "header claims %ux%u images; each side must be 1 to %d", rows, cols, IDX_MAX_SIDE);
         goto done;
     }
+    /* The bounds above keep the product far from overflow. */
+    _Static_assert((unsigned long long)IDX_MAX_COUNT * IDX_MAX_SIDE * IDX_MAX_SIDE < SIZE_MAX / 2, "IDX bounds");
     size_t total = (size_t)count * rows * cols;
     /* Grow with the data actually read, so a lying header cannot make us allocate its claim. */
     size_t cap = total < ((size_t)1 << 24) ? total : (size_t)1 << 24, have = 0;

@@ -51,7 +51,9 @@ static int cmd_samples(const claug_opts *o) {
     dataset ds;
     dataset_load_or_die(&ds, o->data_dir ? o->data_dir : dataset_default_dir());
     clrt *rt = open_device(o);
-    samples_run(rt, &ds, o->count, o->output ? o->output : "samples.png", o->quiet);
+    const char *path = o->output ? o->output : "samples.png";
+    if (!samples_run(rt, &ds, o->count, path, o->quiet))
+        die(EXIT_USAGE, "-o %s: cannot write the picture: %s", path, strerror(errno));
     clrt_close(rt);
     dataset_free(&ds);
     return 0;
@@ -94,7 +96,7 @@ static void load_training_data(dataset *ds, const claug_opts *o) {
 static net *build_net(clrt *rt, const claug_opts *o, const char *model, int c, int h, int w, int classes, int batch) {
     tuning t;
     char desc[2600];
-    tuning_load(rt, &t, desc, sizeof desc);
+    tuning_load(rt, model, c, h, w, classes, batch, &t, desc, sizeof desc);
     if (!o->quiet) printf("Tuning: %s\n", desc);
     return net_create(rt, model, c, h, w, classes, batch, &t.conv);
 }

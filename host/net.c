@@ -11,17 +11,6 @@
 
 /* ---- the model string ------------------------------------------------------------------- */
 
-/* Parses the digits of a token's argument: a whole number in [lo, hi]. */
-static bool parse_int(const char *s, int lo, int hi, int *out) {
-    if (!isdigit((unsigned char)*s)) return false;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi) return false;
-    *out = (int)v;
-    return true;
-}
-
 static const char *keras_name(layer_kind k) {
     switch (k) {
     case LAYER_CONV: return "conv2d";
@@ -44,16 +33,25 @@ bool model_parse(const char *spec, int c, int h, int w, int classes, layer **lay
                  char *err, size_t errlen) {
     if (strcmp(spec, "seed") == 0) spec = MODEL_SEED;
     if (strcmp(spec, "seed-dropout") == 0) spec = MODEL_SEED_DROPOUT;
-    char *copy = xstrdup(spec), *save = NULL;
+    char *copy = xstrdup(spec);
+    /* A blank string has no tokens (it lacks the classifier), not one empty token. */
+    char *next = copy[strspn(copy, " \t\n")] ? copy : NULL;
     size_t cap = strlen(spec) + 2, used = 0;
     char *canon = xcalloc(cap + 64, 1);
     layer *L = NULL;
     int n = 0, pos = 0, counts[LAYER_SOFTMAX + 1] = {0};
     bool ok = true, flat = false;
-    for (char *tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
+    while (next && ok) {
+        char *tok = next, *comma = strchr(tok, ',');
+        if (comma) *comma = 0;
+        next = comma ? comma + 1 : NULL;
         pos++;
         while (isspace((unsigned char)*tok)) tok++;
         for (char *e = tok + strlen(tok); e > tok && isspace((unsigned char)e[-1]);) *--e = 0;
+        if (!*tok) {
+            ok = token_error(err, errlen, pos, tok, "empty (two commas in a row, or a comma at an end)");
+            break;
+        }
         for (char *p = tok; *p; p++) *p = (char)tolower((unsigned char)*p);
         layer l;
         memset(&l, 0, sizeof l);
@@ -102,14 +100,19 @@ bool model_parse(const char *spec, int c, int h, int w, int classes, layer **lay
                 snprintf(canon_tok, sizeof canon_tok, "maxpool%d", s);
             }
         } else if (strncmp(tok, "dropout", 7) == 0) {
-            char *end;
-            errno = 0;
-            double r = strtod(tok + 7, &end);
-            if (tok[7] == 0 || *end || errno || !(r >= 0 && r < 1))
+            double r;
+            float rf = 0;
+            /* The rate is used as a float, and one that rounds to 1 would scale the kept units by
+             * infinity; the canonical token must give that float back (eval parses it again). */
+            if (!parse_double(tok + 7, &r) || !(r >= 0 && r < 1 && (rf = (float)r) < 1))
                 ok = token_error(err, errlen, pos, tok, "expected dropoutR with a rate 0 <= R < 1 (e.g. dropout0.25)");
             else {
-                l.kind = LAYER_DROPOUT, l.rate = (float)r;
-                snprintf(canon_tok, sizeof canon_tok, "dropout%g", r);
+                l.kind = LAYER_DROPOUT, l.rate = rf;
+                /* The shortest digits that give the float back (9 always do). */
+                for (int digits = 6; digits <= 9; digits++) {
+                    snprintf(canon_tok, sizeof canon_tok, "dropout%.*g", digits, (double)rf);
+                    if ((float)strtod(canon_tok + 7, NULL) == rf) break;
+                }
             }
         } else if (strcmp(tok, "flatten") == 0) {
             l.kind = LAYER_FLATTEN, l.oc = c * h * w, l.oh = l.ow = 1;

@@ -50,7 +50,7 @@ bool png_write(const char *path, const uint8_t *pixels, int w, int h, int channe
     size_t len;
     uint8_t *png = png_encode(pixels, w, h, channels, &len);
     if (!png) return false;
-    bool ok = write_file_atomic(path, png, len);
+    bool ok = write_file(path, png, len);
     free(png);
     return ok;
 }

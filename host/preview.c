@@ -44,7 +44,7 @@ static void preview_png(const char *path, const float *pics, int n, int H, int W
 
 static void dump_write(const char *dir, const char *name, const void *data, size_t len) {
     char *path = xasprintf("%s/%s", dir, name);
-    if (!write_file_atomic(path, data, len)) die(EXIT_USAGE, "--dump %s: cannot write %s: %s", dir, path, strerror(errno));
+    if (!write_file(path, data, len)) die(EXIT_USAGE, "--dump %s: cannot write %s: %s", dir, path, strerror(errno));
     free(path);
 }
 

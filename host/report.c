@@ -263,7 +263,7 @@ char *report_markdown(const report *r) {
 
 static bool write_text(const char *dir, const char *name, char *text, char *err, size_t errlen) {
     char *path = xasprintf("%s/%s", dir, name);
-    bool ok = write_file_atomic(path, text, strlen(text));
+    bool ok = write_file(path, text, strlen(text));
     if (!ok) snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
     free(path);
     free(text);

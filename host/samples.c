@@ -42,7 +42,7 @@ static void print_labels(const char *title, const uint8_t *labels, int n, bool n
     printf("\n");
 }
 
-void samples_run(clrt *rt, const dataset *ds, int n, const char *path, bool quiet) {
+bool samples_run(clrt *rt, const dataset *ds, int n, const char *path, bool quiet) {
     if ((uint32_t)n > ds->train_images.count) n = (int)ds->train_images.count;
     int P = ds->rows * ds->cols;
     /* Normalise on the device, through the same gather as training, so the picture shows what
@@ -63,9 +63,9 @@ void samples_run(clrt *rt, const dataset *ds, int n, const char *path, bool quie
     print_labels("Train labels:", ds->train_labels.data, n, true);
     int nt = ds->test_labels.count < 5 ? (int)ds->test_labels.count : 5;
     print_labels("Labels:", ds->test_labels.data, nt, false);
-    if (!samples_png(path, images, ds->train_labels.data, n, ds->rows, ds->cols))
-        die(EXIT_USAGE, "-o %s: cannot write the picture: %s", path, strerror(errno));
-    if (!quiet) printf("Wrote %s (the first %d training images)\n", path, n);
+    bool ok = samples_png(path, images, ds->train_labels.data, n, ds->rows, ds->cols);
+    int e = errno;
+    if (ok && !quiet) printf("Wrote %s (the first %d training images)\n", path, n);
 
     free(images);
     free(order);
@@ -74,4 +74,6 @@ void samples_run(clrt *rt, const dataset *ds, int n, const char *path, bool quie
     CL_CHECK(clReleaseMemObject(y));
     batcher_release(&b);
     devset_release(&d);
+    errno = e;
+    return ok;
 }

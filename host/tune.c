@@ -11,9 +11,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claug/net.h"
 #include "claug/strbuf.h"
+#include "clblast_params.h"
 
-static const char file_magic[] = "claug tuning v1";
+/* v2 added the model; a v1 file holds the seed model's tuning, the only one `claug tune` made. */
+static const char file_magic[] = "claug tuning v2", file_magic_v1[] = "claug tuning v1";
+/* The inputs `claug tune` searches on: Fashion-MNIST's. */
+enum { TUNE_C = 1, TUNE_SIDE = 28, TUNE_CLASSES = 10 };
+/* Tuned tiles are checked on the seed model's convolutions at this batch: their correctness
+ * does not depend on it, and the plain-C reference is slow. */
+enum { CHECK_CONV_BATCH = 2 };
+static const uint64_t CHECK_SEED = 1;
+
+/* The run's layers, parsed; dies on a model the caller has not already checked. */
+static layer *parse_model(const char *model, int c, int h, int w, int classes, int *nl, char **canonical) {
+    layer *L;
+    char err[512];
+    if (!model_parse(model, c, h, w, classes, &L, nl, canonical, err, sizeof err)) die(EXIT_USAGE, "%s", err);
+    return L;
+}
+
+/* The seed model's canonical string. */
+static char *seed_model(void) {
+    int nl;
+    char *canonical;
+    free(parse_model(MODEL_SEED, TUNE_C, TUNE_SIDE, TUNE_SIDE, TUNE_CLASSES, &nl, &canonical));
+    return canonical;
+}
 
 void tuning_default(tuning *t, const clrt *rt) {
     memset(t, 0, sizeof *t);
@@ -66,8 +91,8 @@ static int *conv_int(conv_tuning *t, const conv_field *f) { return (int *)((char
 
 char *tuning_format(const tuning *t, const clrt_devinfo *d) {
     strbuf b = {0};
-    sb_printf(&b, "%s\ndevice = %s\nvendor = %s\ndriver = %s\nplatform_version = %s\nbatch_size = %d\n", file_magic,
-              d->name, d->vendor, d->driver, d->platform_version, t->batch_size);
+    sb_printf(&b, "%s\ndevice = %s\nvendor = %s\ndriver = %s\nplatform_version = %s\nbatch_size = %d\nmodel = %s\n",
+              file_magic, d->name, d->vendor, d->driver, d->platform_version, t->batch_size, t->model);
     sb_printf(&b, "conv.local_tiles = %d\n", t->conv.local_tiles ? 1 : 0);
     for (int i = 0; i < NCONV_FIELDS; i++)
         sb_printf(&b, "%s = %d\n", conv_fields[i].key, *conv_int((conv_tuning *)&t->conv, &conv_fields[i]));
@@ -83,22 +108,9 @@ char *tuning_format(const tuning *t, const clrt_devinfo *d) {
 
 bool tuning_save(const tuning *t, const clrt *rt, const char *path) {
     char *text = tuning_format(t, &rt->dev);
-    bool ok = write_file_atomic(path, text, strlen(text));
+    bool ok = write_file(path, text, strlen(text));
     free(text);
     return ok;
-}
-
-/* A whole decimal number in [lo, hi], nothing else. */
-static bool parse_size(const char *s, size_t lo, size_t hi, size_t *out) {
-    if (!*s) return false;
-    size_t v = 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > hi) return false;
-        v = v * 10 + (size_t)(*s - '0');
-    }
-    if (v < lo || v > hi) return false;
-    *out = v;
-    return true;
 }
 
 static bool valid_param_name(const char *s) {
@@ -143,7 +155,7 @@ typedef struct {
     char *err;
     size_t errlen;
     int line;
-    bool seen_local_tiles, seen_conv[NCONV_FIELDS], seen_min_indirect, seen_batch;
+    bool seen_local_tiles, seen_conv[NCONV_FIELDS], seen_min_indirect, seen_batch, seen_model;
     int seen_header;
 } parser;
 
@@ -217,6 +229,16 @@ static bool parse_line(parser *p, const char *key, const char *value) {
         p->t->batch_size = (int)v;
         return true;
     }
+    if (strcmp(key, "model") == 0) {
+        if (p->seen_model) return fail(p, "%s given twice%s", key, "");
+        p->seen_model = true;
+        char *seed = seed_model();
+        bool ok = strcmp(value, seed) == 0;
+        free(seed);
+        if (!ok) return fail(p, "model '%s' is not the seed model, the only one `claug tune` searches%s", value, "");
+        snprintf(p->t->model, sizeof p->t->model, "%s", value);
+        return true;
+    }
     if (strcmp(key, "conv.local_tiles") == 0) {
         if (p->seen_local_tiles) return fail(p, "%s given twice%s", key, "");
         p->seen_local_tiles = true;
@@ -253,9 +275,16 @@ bool tuning_parse(tuning *t, const char *text, const clrt *rt, char *err, size_t
         return false;
     }
     size_t ml = strlen(file_magic);
-    if (strncmp(text, file_magic, ml) != 0 || text[ml] != '\n') {
+    bool v1 = strncmp(text, file_magic_v1, ml) == 0;
+    if ((!v1 && strncmp(text, file_magic, ml) != 0) || text[ml] != '\n') {
         snprintf(err, errlen, "not a claug tuning file (first line is not '%s')", file_magic);
         return false;
+    }
+    if (v1) {
+        char *seed = seed_model();
+        snprintf(t->model, sizeof t->model, "%s", seed);
+        free(seed);
+        p.seen_model = true;
     }
     p.line = 1;
     for (const char *s = text + ml + 1; s < sum_line;) {
@@ -272,9 +301,9 @@ bool tuning_parse(tuning *t, const char *text, const clrt *rt, char *err, size_t
     }
     bool conv_complete = p.seen_local_tiles;
     for (int i = 0; i < NCONV_FIELDS; i++) conv_complete &= p.seen_conv[i];
-    if (p.seen_header != 15 || !p.seen_batch || !conv_complete || !p.seen_min_indirect) {
+    if (p.seen_header != 15 || !p.seen_batch || !p.seen_model || !conv_complete || !p.seen_min_indirect) {
         snprintf(err, errlen,
-                 "keys missing (device, vendor, driver, platform_version, batch_size, every conv.* "
+                 "keys missing (device, vendor, driver, platform_version, batch_size, model, every conv.* "
                  "and clblast.min_indirect_size are required)");
         return false;
     }
@@ -288,10 +317,41 @@ bool tuning_parse(tuning *t, const char *text, const clrt *rt, char *err, size_t
 
 /* ---- loading and applying ---------------------------------------------------------------------- */
 
-/* Set once this process has passed any override: CLBlast cannot go back to its defaults. */
+/* Set while CLBlast runs parameters other than its own. */
 static bool clblast_overridden;
+/* CLBlast's own parameters, read before the first override (claug opens one device a process). */
+static gemm_tuning clblast_own;
+static bool clblast_own_read;
+
+/* Reads CLBlast's own parameters of the kernels a tuning may override, and its routing. */
+static int read_clblast_own(const clrt *rt) {
+    if (clblast_own_read) return CLBlastSuccess;
+    gemm_tuning g = {.nkernels = 2};
+    const char *kernels[] = {"XgemmDirect", "Xgemm"};
+    for (int k = 0; k < 2; k++) {
+        clblast_params *p = &g.kernels[k];
+        snprintf(p->kernel, sizeof p->kernel, "%s", kernels[k]);
+        int st = clblast_retrieve_params(rt->dev.device, kernels[k], CLBLAST_MAX_PARAMS, sizeof p->names[0],
+                                         p->names[0], p->values, &p->n);
+        if (st != CLBlastSuccess) return st;
+    }
+    enum { MAXN = 4, NAMELEN = 32 };
+    char names[MAXN * NAMELEN];
+    size_t values[MAXN];
+    int n = 0;
+    int st = clblast_retrieve_params(rt->dev.device, "GemmRoutine", MAXN, NAMELEN, names, values, &n);
+    if (st != CLBlastSuccess) return st;
+    for (int i = 0; i < n && i < MAXN; i++)
+        if (strcmp(names + i * NAMELEN, "XGEMM_MIN_INDIRECT_SIZE") == 0) g.min_indirect = values[i];
+    clblast_own = g;
+    clblast_own_read = true;
+    return CLBlastSuccess;
+}
 
 int gemm_tuning_apply(const clrt *rt, const gemm_tuning *g) {
+    /* Nothing is overridden unless the way back is known. */
+    int own = g->nkernels || g->min_indirect ? read_clblast_own(rt) : CLBlastSuccess;
+    if (own != CLBlastSuccess) return own;
     for (int k = 0; k < g->nkernels; k++) {
         const clblast_params *p = &g->kernels[k];
         const char *names[CLBLAST_MAX_PARAMS];
@@ -310,6 +370,14 @@ int gemm_tuning_apply(const clrt *rt, const gemm_tuning *g) {
 }
 
 bool tune_clblast_overridden(void) { return clblast_overridden; }
+
+int gemm_tuning_restore(const clrt *rt) {
+    if (!clblast_overridden) return CLBlastSuccess;
+    /* The same values as CLBlast's own give the same programs: back to the defaults. */
+    int st = gemm_tuning_apply(rt, &clblast_own);
+    if (st == CLBlastSuccess) clblast_overridden = false;
+    return st;
+}
 
 static bool gemm_is_default(const gemm_tuning *g) { return g->nkernels == 0 && g->min_indirect == 0; }
 
@@ -340,52 +408,150 @@ void tuning_describe(char *buf, size_t len, const tuning *t) {
     snprintf(buf, len, "convolution: %s; CLBlast: %s", conv, gemm);
 }
 
-void tuning_load(clrt *rt, tuning *t, char *desc, size_t desclen) {
+/* The run's layers of one kind, split by whether the file was tuned at their shape. */
+typedef struct {
+    layer_kind kind;
+    strbuf tuned, untuned; /* "conv2d, conv2d_1" */
+    int ntuned, nuntuned;
+} family;
+
+static bool same_shape(const layer *a, const layer *b) {
+    return a->kind == b->kind && a->c == b->c && a->h == b->h && a->w == b->w && a->oc == b->oc &&
+           a->size == b->size && a->relu == b->relu;
+}
+
+/* A layer's shape counts as tuned when the file's model has one like it and the batch is the
+ * file's: the search timed nothing else. */
+static void split_layers(family *f, const layer *run, int nrun, const layer *file, int nfile, bool same_batch) {
+    for (int i = 0; i < nrun; i++) {
+        if (run[i].kind != f->kind) continue;
+        bool tuned = false;
+        for (int j = 0; j < nfile && same_batch && !tuned; j++) tuned = same_shape(&run[i], &file[j]);
+        strbuf *b = tuned ? &f->tuned : &f->untuned;
+        sb_printf(b, "%s%s", b->len ? ", " : "", run[i].name);
+        tuned ? f->ntuned++ : f->nuntuned++;
+    }
+}
+
+/* The file's tiles built and run on the seed model's convolutions; false with a warning. */
+static bool conv_trial(clrt *rt, const conv_tuning *ct, const char *path) {
+    tune_conv_problem *p = tune_conv_problem_new(rt, CHECK_CONV_BATCH, CHECK_SEED);
+    bool fwd_ok, dw_ok;
+    double worst;
+    char why[2048], d[256];
+    bool built = tune_conv_check(p, ct, &fwd_ok, &dw_ok, &worst, why, sizeof why);
+    tune_conv_problem_free(p);
+    if (built && fwd_ok && dw_ok) return true;
+    if (built)
+        snprintf(why, sizeof why, "their results differ from the plain-C reference (worst error %.3g x the tolerance)",
+                 worst);
+    conv_tuning_describe(d, sizeof d, ct);
+    warn("ignoring the convolution parameters of the tuning file %s (%s): %s; using the defaults (run `claug tune` "
+         "again)",
+         path, d, why);
+    return false;
+}
+
+/* The file's CLBlast parameters applied and run on the seed model's GEMMs at the batch; on
+ * failure CLBlast is put back to its own parameters and false returned with a warning. */
+static bool gemm_trial(clrt *rt, const gemm_tuning *g, int batch, const char *path) {
+    tune_gemm_problem *p = tune_gemm_problem_new(rt, batch, CHECK_SEED);
+    double worst;
+    int st = tune_gemm_check(p, g, &worst);
+    tune_gemm_problem_free(p);
+    if (st == CLBlastSuccess && worst <= 1) return true;
+    char d[1024], why[256];
+    gemm_tuning_describe(d, sizeof d, g);
+    if (st != CLBlastSuccess)
+        snprintf(why, sizeof why, "CLBlast refused or could not run them (%s)", clblast_status_name(st));
+    else
+        snprintf(why, sizeof why, "their results differ from the plain-C reference (worst error %.3g x the tolerance)",
+                 worst);
+    warn("ignoring the CLBlast parameters of the tuning file %s (%s): %s; using CLBlast's defaults (run `claug tune` "
+         "again)",
+         path, d, why);
+    CLBLAST_CHECK(gemm_tuning_restore(rt));
+    return false;
+}
+
+/* One family's part of tuning_load's line. */
+static void family_state(char *buf, size_t len, const family *f, const tuning *file, const char *path, bool used,
+                         bool is_default, bool failed, int batch) {
+    if (!file->from_file)
+        snprintf(buf, len, "default parameters (run `claug tune`)");
+    else if (f->ntuned + f->nuntuned == 0)
+        snprintf(buf, len, "not used by this model");
+    else if (used && is_default)
+        snprintf(buf, len, "default parameters (the fastest in `claug tune`, %s)", path);
+    else if (used)
+        snprintf(buf, len, "tuned (%s): %s", path, f->tuned.data);
+    else if (failed)
+        snprintf(buf, len, "default parameters (those of %s failed their check)", path);
+    else
+        /* One build serves every layer of the kind: a layer at a tuned shape runs the defaults too. */
+        snprintf(buf, len,
+                 "default parameters (%s was tuned at batch %d for the seed model; this run at batch %d has layers "
+                 "at tuned shapes: %s; at others: %s%s)",
+                 path, file->batch_size, batch, f->ntuned ? f->tuned.data : "none", f->untuned.data,
+                 batch != file->batch_size ? "; `claug tune --batch-size` tunes for another batch" : "");
+}
+
+void tuning_load(clrt *rt, const char *model, int c, int h, int w, int classes, int batch, tuning *t, char *desc,
+                 size_t desclen) {
     tuning_default(t, rt);
     char *path = tuning_path(rt);
     size_t len = 0;
-    char *text = path ? read_file(path, &len) : NULL;
-    if (path && !text && errno != ENOENT)
-        warn("cannot read the tuning file %s: %s; using the default parameters", path, strerror(errno));
+    char rerr[1024];
+    char *text = path ? read_file(path, MAX_TEXT_FILE, &len, rerr, sizeof rerr) : NULL;
+    /* No file is the untuned state, not a problem to warn about. */
+    if (path && !text && errno != ENOENT) warn("cannot read the tuning file %s; using the default parameters", rerr);
+    tuning f;
+    tuning_default(&f, rt);
     if (text) {
-        tuning f;
         char err[512];
         if (strlen(text) != len) snprintf(err, sizeof err, "it holds a NUL byte");
-        if (strlen(text) == len && tuning_parse(&f, text, rt, err, sizeof err)) {
-            *t = f;
-            t->from_file = true;
-        } else {
+        if (strlen(text) == len && tuning_parse(&f, text, rt, err, sizeof err))
+            f.from_file = true;
+        else
             warn("ignoring the tuning file %s: %s; using the default parameters (run `claug tune` to replace it)", path,
                  err);
-        }
     }
-    bool gemm_tuned = t->from_file;
-    if (t->from_file) {
-        int st = gemm_tuning_apply(rt, &t->gemm);
-        if (st != CLBlastSuccess) {
-            warn("CLBlast refused the parameters of %s (%s); using its defaults (run `claug tune` again)", path,
-                 clblast_status_name(st));
-            memset(&t->gemm, 0, sizeof t->gemm);
-            gemm_tuned = false;
-        }
+    t->from_file = f.from_file;
+    t->batch_size = f.batch_size;
+    snprintf(t->model, sizeof t->model, "%s", f.model);
+
+    family fam[2] = {{.kind = LAYER_CONV}, {.kind = LAYER_DENSE}};
+    int nrun, nfile = 0;
+    char *canonical;
+    layer *run = parse_model(model, c, h, w, classes, &nrun, &canonical), *file = NULL;
+    free(canonical);
+    if (f.from_file) {
+        file = parse_model(f.model, TUNE_C, TUNE_SIDE, TUNE_SIDE, TUNE_CLASSES, &nfile, &canonical);
+        free(canonical);
     }
-    char conv_state[1200], gemm_state[1200];
-    const char *untuned = "default parameters (run `claug tune`)";
-    conv_tuning def;
-    conv_tuning_default(&def, rt);
-    if (t->from_file && memcmp(&def, &t->conv, sizeof def) != 0)
-        snprintf(conv_state, sizeof conv_state, "tuned (%s)", path);
-    else if (t->from_file)
-        snprintf(conv_state, sizeof conv_state, "default parameters (the fastest in `claug tune`, %s)", path);
-    else
-        snprintf(conv_state, sizeof conv_state, "%s", untuned);
-    if (gemm_tuned && !gemm_is_default(&t->gemm))
-        snprintf(gemm_state, sizeof gemm_state, "tuned (%s)", path);
-    else if (gemm_tuned)
-        snprintf(gemm_state, sizeof gemm_state, "default parameters (the fastest in `claug tune`, %s)", path);
-    else
-        snprintf(gemm_state, sizeof gemm_state, "%s", untuned);
-    snprintf(desc, desclen, "convolution %s; CLBlast %s", conv_state, gemm_state);
+    for (int i = 0; i < 2; i++) split_layers(&fam[i], run, nrun, file, nfile, batch == f.batch_size);
+    /* A family takes the file's parameters when all its layers are at tuned shapes and they pass
+     * their trial; parameters equal to the defaults need none. */
+    bool usable[2], failed[2] = {false, false};
+    for (int i = 0; i < 2; i++) usable[i] = f.from_file && fam[i].ntuned > 0 && fam[i].nuntuned == 0;
+    bool conv_default = memcmp(&f.conv, &t->conv, sizeof f.conv) == 0;
+    if (usable[0] && !conv_default) {
+        failed[0] = !conv_trial(rt, &f.conv, path);
+        if (!failed[0]) t->conv = f.conv;
+    }
+    bool gemm_default = gemm_is_default(&f.gemm);
+    if (usable[1] && !gemm_default) {
+        failed[1] = !gemm_trial(rt, &f.gemm, batch, path);
+        if (!failed[1]) t->gemm = f.gemm;
+    }
+    char state[2][1600];
+    for (int i = 0; i < 2; i++)
+        family_state(state[i], sizeof state[i], &fam[i], &f, path, usable[i] && !failed[i],
+                     i == 0 ? conv_default : gemm_default, failed[i], batch);
+    snprintf(desc, desclen, "convolution %s; CLBlast %s", state[0], state[1]);
+    for (int i = 0; i < 2; i++) free(fam[i].tuned.data), free(fam[i].untuned.data);
+    free(run);
+    free(file);
     free(text);
     free(path);
 }
@@ -444,6 +610,9 @@ void tune_run(clrt *rt, const tune_config *c, bool quick, const conv_space *conv
               const gemm_candidate *gemm_override, int ngemm_override, tuning *out, char **saved) {
     tuning_default(out, rt);
     out->batch_size = c->batch_size;
+    char *seed = seed_model();
+    snprintf(out->model, sizeof out->model, "%s", seed);
+    free(seed);
     *saved = NULL;
     char *path = tuning_path(rt);
     if (path && !can_create(path)) die(EXIT_USAGE, "cannot create the tuning file %s: %s", path, strerror(errno));

@@ -121,6 +121,8 @@ typedef struct {
     conv_tuning t;
     conv_ctx ctx;
     conv_layer layer[TUNE_MAX_LAYERS];
+    bool built;
+    char why[512]; /* why it did not build */
     bool fwd_ok, dw_ok;
     double worst;
     double *s;                      /* (rounds, nl, 3) seconds: forward, input gradient, weight gradient */
@@ -128,20 +130,21 @@ typedef struct {
     double fwd, dw, total;          /* medians of the per-round sums: forward + dx, dw, all */
 } candidate;
 
+/* A candidate that does not build is kept, unbuilt, to be rejected with its reason. */
 static void open_candidate(tune_conv_problem *p, candidate *c, const conv_tuning *t, int rounds) {
     memset(c, 0, sizeof *c);
     c->t = *t;
-    conv_init(&c->ctx, p->rt, t);
-    for (int i = 0; i < p->nl; i++) {
+    c->s = xcalloc((size_t)rounds * p->nl * 3, sizeof *c->s);
+    c->built = conv_build(&c->ctx, p->rt, t, c->why, sizeof c->why);
+    for (int i = 0; i < p->nl && c->built; i++) {
         conv_case *k = &p->L[i];
         conv_layer_init(&c->ctx, &c->layer[i], k->CI, k->H, k->W, k->CO, k->K, k->relu, k->name, p->B);
     }
-    c->s = xcalloc((size_t)rounds * p->nl * 3, sizeof *c->s);
 }
 
 static void close_candidate(tune_conv_problem *p, candidate *c) {
-    for (int i = 0; i < p->nl; i++) conv_layer_release(&c->layer[i]);
-    conv_release(&c->ctx);
+    for (int i = 0; i < p->nl && c->built; i++) conv_layer_release(&c->layer[i]);
+    if (c->built) conv_release(&c->ctx);
     free(c->s);
     c->s = NULL;
 }
@@ -175,6 +178,11 @@ static double worst_error(clrt *rt, cl_mem m, const float *want, size_t n) {
 
 static void check_candidate(tune_conv_problem *p, candidate *c) {
     clrt *rt = p->rt;
+    if (!c->built) {
+        c->fwd_ok = c->dw_ok = false;
+        c->worst = INFINITY;
+        return;
+    }
     for (int i = 0; i < p->nl; i++) {
         conv_case *k = &p->L[i];
         poison(rt, k->y, k->ny), poison(rt, k->dx, k->nx), poison(rt, k->dw, k->nw), poison(rt, k->db, (size_t)k->CO);
@@ -192,12 +200,16 @@ static void check_candidate(tune_conv_problem *p, candidate *c) {
     c->worst = fmax(fwd, dw);
 }
 
-void tune_conv_check(tune_conv_problem *p, const conv_tuning *t, bool *fwd_ok, bool *dw_ok, double *worst) {
+bool tune_conv_check(tune_conv_problem *p, const conv_tuning *t, bool *fwd_ok, bool *dw_ok, double *worst, char *err,
+                     size_t errlen) {
     candidate c;
     open_candidate(p, &c, t, 1);
     check_candidate(p, &c);
     *fwd_ok = c.fwd_ok, *dw_ok = c.dw_ok, *worst = c.worst;
+    bool built = c.built;
+    if (!built) snprintf(err, errlen, "%s", c.why);
     close_candidate(p, &c);
+    return built;
 }
 
 /* One timed run: device seconds per layer and pass into out (nl, 3). */
@@ -277,6 +289,8 @@ static void report(const candidate *c, int n, const tune_config *cfg, conv_tune_
         if (ok)
             printf("  %-58s fwd+dx %8.3f ms  dW %8.3f ms  total %8.3f ms\n", l, 1e3 * c[i].fwd, 1e3 * c[i].dw,
                    1e3 * c[i].total);
+        else if (!c[i].built)
+            printf("  %-58s REJECTED: %s\n", l, c[i].why);
         else
             printf("  %-58s REJECTED: %s%s%s differ from the reference (worst error %.3g x the tolerance)%s\n", l,
                    c[i].fwd_ok ? "" : "forward and input-gradient results", !c[i].fwd_ok && !c[i].dw_ok ? ", " : "",

@@ -381,6 +381,9 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
                  worst);
         }
     }
+    /* Defaults kept: CLBlast is left as a process without a tuning finds it. */
+    if (r->defaults_kept && r->baseline_default && tune_clblast_overridden())
+        CLBLAST_CHECK(gemm_tuning_restore(p->rt));
     for (int j = 0; j < n; j++) free(st[j].s);
     free(st);
     free(idx);

@@ -9,6 +9,9 @@
 
 static const char magic[8] = {'C', 'L', 'A', 'U', 'G', 'W', 'T', 'S'};
 enum { VERSION = 1, MAX_MODEL = 4096, MAX_TENSORS = 1024, MAX_RANK = 4 };
+/* 256 Mi parameters: far more than any model string builds on a 28x28 input, and a bound on what
+ * is read before the header can be checked. */
+#define MAX_FILE ((size_t)1 << 30)
 
 /* The tensors of a network, in file order: each layer's kernel, then its bias. */
 typedef struct {
@@ -87,7 +90,7 @@ bool weights_save(net *n, const char *path, char *err, size_t errlen) {
         }
     }
     put_u32(&b, (uint32_t)crc32(0L, b.p, (uInt)b.n));
-    bool ok = write_file_atomic(path, b.p, b.n);
+    bool ok = write_file(path, b.p, b.n);
     if (!ok) fail_with(err, errlen, path, "cannot write the weights: %s", strerror(errno));
     free(b.p);
     free(params);
@@ -118,8 +121,8 @@ static bool get_bytes(in_buf *b, void *dst, size_t n) {
 bool weights_read(weights_file *f, const char *path, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     size_t len;
-    uint8_t *data = (uint8_t *)read_file(path, &len);
-    if (!data) return fail_with(err, errlen, path, "cannot read: %s", strerror(errno));
+    uint8_t *data = (uint8_t *)read_file(path, MAX_FILE, &len, err, errlen);
+    if (!data) return false;
     bool ok = false;
     if (len < 8 || memcmp(data, magic, 8) != 0) {
         fail_with(err, errlen, path, "not a claug weights file (no CLAUGWTS header)");
@@ -174,11 +177,13 @@ bool weights_read(weights_file *f, const char *path, char *err, size_t errlen) {
                 goto done;
             }
             t->dims[r] = (int)d;
+            /* Checked against the bytes left at every factor, so the product cannot wrap. */
+            if (d > (b.n - b.at) / 4 / t->count) {
+                fail_with(err, errlen, path, "tensor %s: its dimensions hold more values than the %zu bytes that remain",
+                          t->name, b.n - b.at);
+                goto done;
+            }
             t->count *= d;
-        }
-        if (t->count > (b.n - b.at) / 4) {
-            fail_with(err, errlen, path, "tensor %s: %zu values, but only %zu bytes remain", t->name, t->count, b.n - b.at);
-            goto done;
         }
         t->data = xmalloc(t->count * sizeof *t->data);
         for (size_t j = 0; j < t->count; j++) {

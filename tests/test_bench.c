@@ -109,7 +109,7 @@ static void check_items(const jv *doc) {
 }
 
 static void check_results(const char *path, const char *table) {
-    char *text = read_file(path, NULL), err[256] = "";
+    char *text = slurp(path, NULL), err[256] = "";
     CHECK(text != NULL, "bench --json wrote no %s", path);
     if (!text) return;
     jv *doc = jv_parse(text, err, sizeof err);
@@ -213,7 +213,7 @@ static void test_compare(const char *results, const char *dir) {
     free(err);
 
     /* A second file with one item, twice as fast: the ratio 2.00 there, '-' elsewhere. */
-    char *text = read_file(results, NULL), other[1024], path[1024], perr[256];
+    char *text = slurp(results, NULL), other[1024], path[1024], perr[256];
     jv *doc = text ? jv_parse(text, perr, sizeof perr) : NULL;
     double med = doc ? num(item(doc, "FP32 peak (FMA chains)"), "median") : 1;
     snprintf(path, sizeof path, "%s/other.json", dir);
@@ -252,7 +252,7 @@ static void test_compare(const char *results, const char *dir) {
     write_text(foreign, "{\"device\": {}, \"items\": []}\n");
     const struct {
         const char *path, *phrase;
-    } bad[] = {{missing, "cannot read the file"}, {truncated, "not valid JSON"}, {foreign, "not a result of"}};
+    } bad[] = {{missing, "cannot open: No such file"}, {truncated, "not valid JSON"}, {foreign, "not a result of"}};
     for (int i = 0; i < 3; i++) {
         rc = run_claug(&out, &err, (const char *[]){"bench", "--compare", results, bad[i].path, NULL});
         CHECK(rc == EXIT_USAGE && strstr(err, bad[i].path) && strstr(err, bad[i].phrase),

@@ -68,19 +68,19 @@ static void test_cache(void) {
 
     char *path = entry_path();
     size_t len;
-    char *bytes = read_file(path, &len);
+    char *bytes = slurp(path, &len);
     CHECK(bytes && len > 200, "cache entry unreadable");
     /* Flip one byte inside the binary: the CRC no longer matches. */
     bytes[len - len / 3] ^= 0x40;
-    write_file_atomic(path, bytes, len);
+    write_file(path, bytes, len);
     build_and_use("corrupt entry (rebuilt)", 0, 1);
     build_and_use("after the rebuild (from the cache)", 1, 0);
     /* Cut short. */
-    write_file_atomic(path, bytes, len / 2);
+    write_file(path, bytes, len / 2);
     build_and_use("truncated entry (rebuilt)", 0, 1);
     /* Garbage of the right size. */
     memset(bytes, 'x', len);
-    write_file_atomic(path, bytes, len);
+    write_file(path, bytes, len);
     build_and_use("garbage entry (rebuilt)", 0, 1);
     free(bytes);
     free(path);
@@ -88,10 +88,10 @@ static void test_cache(void) {
 
 static void copy_file(const char *from, const char *to, const char *append) {
     size_t n;
-    char *text = read_file(from, &n);
+    char *text = slurp(from, &n);
     CHECK(text != NULL, "cannot read %s", from);
     char *all = xasprintf("%s%s", text ? text : "", append);
-    CHECK(write_file_atomic(to, all, strlen(all)), "cannot write %s", to);
+    CHECK(write_file(to, all, strlen(all)), "cannot write %s", to);
     free(text);
     free(all);
 }
@@ -103,13 +103,13 @@ static void test_kernel_dir(void) {
     char *out, *err;
     /* A copy of the real source works from disk. */
     copy_file(from, to, "\n");
-    int rc = run_claug(&out, &err, (const char *[]){"--kernels", dir, "samples", "-n", "2", "-o", "/dev/null", NULL});
+    int rc = run_claug(&out, &err, (const char *[]){"--kernels", dir, "samples", "-n", "2", "-o", sink_path("cache"), NULL});
     CHECK(rc == 0, "--kernels with a good copy: exit %d: %s", rc, err);
     free(out);
     free(err);
     /* A syntax error: exit 3 with the file, the options and the compiler's log. */
     copy_file(from, to, "\n__kernel void broken(void) { this is not C; }\n");
-    rc = run_claug(&out, &err, (const char *[]){"--kernels", dir, "samples", "-n", "2", "-o", "/dev/null", NULL});
+    rc = run_claug(&out, &err, (const char *[]){"--kernels", dir, "samples", "-n", "2", "-o", sink_path("cache"), NULL});
     CHECK(rc == EXIT_DEVICE && strstr(err, "build failed") && strstr(err, "data.cl") && strstr(err, "-cl-std=CL1.2") &&
               strstr(err, "build log") && strstr(err, "error"),
           "broken kernel: exit %d, stderr:\n%s", rc, err);
@@ -118,7 +118,7 @@ static void test_kernel_dir(void) {
     free(err);
     /* A directory without the file: exit 2 naming it. */
     remove(to);
-    rc = run_claug(&out, &err, (const char *[]){"--kernels", dir, "samples", "-o", "/dev/null", NULL});
+    rc = run_claug(&out, &err, (const char *[]){"--kernels", dir, "samples", "-o", sink_path("cache"), NULL});
     CHECK(rc == EXIT_USAGE && strstr(err, to), "missing kernel file: exit %d: %s", rc, err);
     free(out);
     free(err);

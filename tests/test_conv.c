@@ -109,13 +109,25 @@ static void check_reference_gradients(void) {
 int main(void) {
     check_reference_gradients();
     clrt *rt = clrt_open(NULL, NULL);
-    const shape shapes[] = {
+    const shape full[] = {
         {3, 5, 7, 7, 5, 3, 1},    /* the brief's odd sizes */
         {3, 5, 9, 11, 13, 5, 1},  /* 5x5 kernel, CO not a multiple of 8 */
         {3, 5, 9, 11, 13, 3, 0},  /* no relu */
         {2, 1, 28, 28, 32, 3, 1}, /* the seed model's first layer */
         {3, 17, 8, 9, 21, 2, 1},  /* more channels, even kernel */
     };
+    /* Every path still runs: the unrolled K = 3 (tunings 0, 2) and K = 5 (tuning 1) tap loops
+     * and the generic one, partial tiles and reduction chunks, CO above 8 and not a multiple
+     * of it or a whole local tile of it, with and without relu, several chunks of the
+     * local-memory reduction. */
+    const shape tiny[] = {
+        {2, 3, 6, 7, 5, 3, 1},
+        {2, 2, 7, 8, 11, 5, 0},
+        {2, 9, 5, 6, 21, 2, 1},
+        {2, 1, 10, 9, 32, 3, 1}, /* the seed model's first layer on a small image */
+    };
+    const shape *shapes = test_tiny() ? tiny : full;
+    size_t nshapes = test_tiny() ? sizeof tiny / sizeof tiny[0] : sizeof full / sizeof full[0];
     conv_tuning base;
     conv_tuning_default(&base, rt);
     conv_tuning tunings[4];
@@ -129,7 +141,7 @@ int main(void) {
     tunings[3].tm = 12, tunings[3].tn = 8, tunings[3].kc = 5, tunings[3].rm = 3, tunings[3].rn = 2,
     tunings[3].splits = 0;
 
-    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+    for (size_t si = 0; si < nshapes; si++) {
         const shape *s = &shapes[si];
         size_t nx = (size_t)s->B * s->CI * s->H * s->W, nw = (size_t)s->CO * s->CI * s->K * s->K, ny = out_n(s);
         float *x = xmalloc(nx * 4), *w = xmalloc(nw * 4), *b = xmalloc((size_t)s->CO * 4), *dy = xmalloc(ny * 4);

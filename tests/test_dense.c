@@ -168,7 +168,9 @@ int main(void) {
         test_fd(odd, relu);
     }
     test_profile(&dc, rt, odd);
-    test_temp_reuse(&dc, rt, seed_model, odd); /* last: it changes CLBlast's choice of kernels */
+    /* Last: it changes CLBlast's choice of kernels. Every size takes the indirect kernels there,
+     * so a tiny run needs only some shape larger than odd. */
+    test_temp_reuse(&dc, rt, test_tiny() ? (shape){9, 70, 24} : seed_model, odd);
     dense_release(&dc);
     act_release(&act);
     clrt_close(rt);

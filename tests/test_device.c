@@ -71,11 +71,11 @@ static void test_real(void) {
           "claug -d nosuch devices: exit %d, stderr:\n%s", rc, err);
     free(out);
     free(err);
-    rc = run_claug(&out, &err, (const char *[]){"samples", "-d", "nosuch", "-o", "/dev/null", NULL});
+    rc = run_claug(&out, &err, (const char *[]){"samples", "-d", "nosuch", "-o", sink_path("device"), NULL});
     CHECK(rc == EXIT_USAGE && strstr(err, "matches no OpenCL device"), "samples -d nosuch: exit %d: %s", rc, err);
     free(out);
     free(err);
-    rc = run_claug(&out, &err, (const char *[]){"-d", "pocl", "samples", "-n", "3", "-o", "/dev/null", NULL});
+    rc = run_claug(&out, &err, (const char *[]){"-d", "pocl", "samples", "-n", "3", "-o", sink_path("device"), NULL});
     CHECK(rc == 0 && strstr(out, "Portable Computing Language") && strstr(out, "Labels: [9 2 1 1 6]"),
           "claug -d pocl samples: exit %d:\n%s%s", rc, out, err);
     free(out);

@@ -142,7 +142,9 @@ int main(void) {
     fill_uniform(x, N_SMALL, 70, -1.0f, 1.0f);
     ref_dropout_forward(y, x, N_SMALL, 0.0f, 1, 2, 3);
     check_close("ref_dropout_forward rate 0 is the identity", y, x, N_SMALL, 0, 0);
-    test_statistics(&k, rt);
+    /* A million draws per mask: minutes under a simulator, where the bounds of the last, partial
+     * group of four are checked on N_SMALL above. */
+    if (!test_tiny()) test_statistics(&k, rt);
     dropout_release(&k);
     clrt_close(rt);
     return check_done("test_dropout");

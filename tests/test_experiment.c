@@ -16,7 +16,7 @@ static double field(const char *text, const char *name) {
 
 static bool is_png(const char *path) {
     size_t n;
-    char *b = read_file(path, &n);
+    char *b = slurp(path, &n);
     bool ok = b && n > 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0;
     free(b);
     return ok;
@@ -40,14 +40,14 @@ int main(void) {
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char *p = xasprintf("%s/%s", dir, files[i]);
         size_t n = 0;
-        char *text = read_file(p, &n);
+        char *text = slurp(p, &n);
         CHECK(text && n > 50, "%s missing or empty", p);
         if (strstr(files[i], ".png")) CHECK(is_png(p), "%s is not a PNG", p);
         free(text);
         free(p);
     }
 
-    char *path = xasprintf("%s/results.json", dir), *text = read_file(path, NULL), msg[256];
+    char *path = xasprintf("%s/results.json", dir), *text = slurp(path, NULL), msg[256];
     jv *doc = text ? jv_parse(text, msg, sizeof msg) : NULL;
     CHECK(doc != NULL, "results.json does not parse: %s", text ? msg : "unreadable");
     double val_loss[2] = {NAN, NAN};
@@ -103,8 +103,8 @@ int main(void) {
                                                 dir2, "--quiet", NULL});
     char *aug_csv = xasprintf("%s/history-augmented.csv", dir2), *plain_csv = xasprintf("%s/history-plain.csv", dir2);
     CHECK(rc == 0 && strstr(out, "-\n"), "--plain-only: exit %d\n%s%s", rc, out, err);
-    CHECK(read_file(aug_csv, NULL) == NULL, "--plain-only wrote %s", aug_csv);
-    char *csv = read_file(plain_csv, NULL);
+    CHECK(slurp(aug_csv, NULL) == NULL, "--plain-only wrote %s", aug_csv);
+    char *csv = slurp(plain_csv, NULL);
     CHECK(csv != NULL, "--plain-only did not write %s", plain_csv);
     free(csv);
     free(out);

@@ -98,7 +98,7 @@ static void test_bad(void) {
         char *p = path_of("cut.gz");
         write_gz("cut.gz", img, n);
         size_t len;
-        char *z = read_file(p, &len);
+        char *z = slurp(p, &len);
         write_raw("cut.gz", z, len / 2);
         expect_error("cut.gz", IDX_IMAGES, "gzip");
         for (size_t i = 12; i < len - 8; i += 3) z[i] ^= 0x5a;
@@ -184,7 +184,7 @@ static void test_dataset(void) {
         CHECK(strstr(err, cases[i].file) && strstr(err, cases[i].phrase), "dataset %d: message '%s'", cases[i].bad, err);
         /* The command line: exit 2 with the message, never a crash. */
         char *out, *errs;
-        int rc = run_claug(&out, &errs, (const char *[]){"samples", "--data", d, "-o", "/dev/null", NULL});
+        int rc = run_claug(&out, &errs, (const char *[]){"samples", "--data", d, "-o", sink_path("idx"), NULL});
         CHECK(rc == EXIT_USAGE, "claug samples on bad data %d: exit %d, want 2", cases[i].bad, rc);
         CHECK(strstr(errs, cases[i].phrase) != NULL, "claug samples: stderr lacks '%s': %s", cases[i].phrase, errs);
         printf("  claug samples --data %s -> exit %d\n", sub, rc);

@@ -40,6 +40,16 @@ int main(void) {
     CHECK(canon && strcmp(canon, "conv8x5,relu,maxpool3,dropout0.5,dense10,softmax") == 0, "canonical: %s", canon);
     free(canon);
 
+    /* A rate %g prints as 1 is kept with the digits that give its float back, since eval parses
+     * the canonical string of a weights file again. */
+    got = parse_count("flatten,dropout0.9999999,dense10,softmax", &canon);
+    char *again = NULL;
+    CHECK(canon && strcmp(canon, "flatten,dropout0.9999999,dense10,softmax") == 0 &&
+              parse_count(canon, &again) == got,
+          "dropout0.9999999: canonical %s", canon);
+    free(again);
+    free(canon);
+
     /* Shapes of the seed model, layer by layer, and the fused ReLUs. */
     layer *L;
     int n;
@@ -75,6 +85,13 @@ int main(void) {
         {"dense10,softmax,relu", "nothing may follow softmax"},
         {"conv4x3,relu", "must end with dense10,softmax"},
         {"", "must end with dense10,softmax"},
+        {"conv4x3,,,relu,flatten,dense10,softmax", "token 2 '': empty"},
+        {",flatten,dense10,softmax", "token 1 '': empty"},
+        {"flatten,dense10,softmax,", "token 4 '': empty"},
+        {"flatten, ,dense10,softmax", "token 2 '': empty"},
+        /* Below 1 as a double, exactly 1 as the float the kernel uses. */
+        {"flatten,dropout0.99999999,dense10,softmax", "token 2 'dropout0.99999999'"},
+        {"flatten,dropout 0.5,dense10,softmax", "token 2 'dropout 0.5'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         layer *l2 = NULL;

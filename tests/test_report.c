@@ -576,7 +576,7 @@ static void test_markdown(const history *plain, const history *augmented) {
 
 static char *read_in(const char *dir, const char *name) {
     char *path = xasprintf("%s/%s", dir, name);
-    char *text = read_file(path, NULL);
+    char *text = slurp(path, NULL);
     free(path);
     return text;
 }

@@ -13,17 +13,22 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "claug/net.h"
 #include "claug/tune.h"
 
 /* ---- helpers ------------------------------------------------------------------------------------ */
 
-/* tuning_load with stderr captured: returns what it warned (malloc'd). */
-static char *load_capturing(clrt *rt, tuning *t, char *desc, size_t len) {
+/* The batch distinctive() and tuned_at() record. */
+enum { TUNED_BATCH = 17 };
+
+/* tuning_load for a run of `model` at `batch` with stderr captured: returns what it warned
+ * (malloc'd). */
+static char *load_for(clrt *rt, const char *model, int batch, tuning *t, char *desc, size_t len) {
     fflush(stderr);
     FILE *tmp = tmpfile();
     int saved = dup(2);
     dup2(fileno(tmp), 2);
-    tuning_load(rt, t, desc, len);
+    tuning_load(rt, model, 1, 28, 28, 10, batch, t, desc, len);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
@@ -33,6 +38,24 @@ static char *load_capturing(clrt *rt, tuning *t, char *desc, size_t len) {
     if (n > 0 && fread(text, 1, (size_t)n, tmp) != (size_t)n) text[0] = 0;
     fclose(tmp);
     return text;
+}
+
+/* The seed model's canonical string, as the tuning file records it. */
+static const char *seed_canonical(void) {
+    static char buf[512];
+    layer *L;
+    int nl;
+    char *canonical, err[256];
+    CHECK(model_parse(MODEL_SEED, 1, 28, 28, 10, &L, &nl, &canonical, err, sizeof err), "seed model: %s", err);
+    snprintf(buf, sizeof buf, "%s", canonical);
+    free(L);
+    free(canonical);
+    return buf;
+}
+
+/* The same for the seed model at the batch the test's files record. */
+static char *load_capturing(clrt *rt, tuning *t, char *desc, size_t len) {
+    return load_for(rt, MODEL_SEED, TUNED_BATCH, t, desc, len);
 }
 
 static gemm_candidate direct(const size_t v[10], int n) {
@@ -52,7 +75,8 @@ static const size_t good_v[10] = {16, 8, 8, 8, 8, 2, 1, 2, 1, 1};
 static tuning distinctive(const clrt *rt) {
     tuning t;
     tuning_default(&t, rt);
-    t.batch_size = 17;
+    t.batch_size = TUNED_BATCH;
+    snprintf(t.model, sizeof t.model, "%s", seed_canonical());
     t.conv.tp = 5, t.conv.cb = 1, t.conv.wt = 4, t.conv.wcb = 3, t.conv.lws = 8, t.conv.splits = 4;
     t.conv.tm = 32, t.conv.tn = 16, t.conv.kc = 8, t.conv.rm = 2, t.conv.rn = 2;
     /* As test_clblast searched it: CLBlast compiles each set of parameters and routing anew. */
@@ -80,7 +104,7 @@ static bool same_tuning(const tuning *a, const tuning *b) {
  * containing `why`. */
 static void expect_ignored(clrt *rt, const char *text, size_t len, const char *why, const char *what) {
     char *path = tuning_path(rt);
-    CHECK(write_file_atomic(path, text, len), "cannot write %s", path);
+    CHECK(write_file(path, text, len), "cannot write %s", path);
     tuning t, def;
     tuning_default(&def, rt);
     char desc[4096];
@@ -179,8 +203,8 @@ static void test_file(clrt *rt) {
     CHECK(tuning_save(&partial, rt, path), "cannot save");
     err = load_capturing(rt, &t, desc, sizeof desc);
     CHECK(t.from_file && memcmp(&t.conv, &want.conv, sizeof want.conv) == 0 && t.gemm.nkernels == 0 &&
-              strstr(err, "CLBlast refused") && strstr(desc, tuned_conv) &&
-              strstr(desc, "CLBlast default parameters (run `claug tune`)"),
+              strstr(err, "CLBlast refused") && strstr(err, path) && strstr(err, "XgemmDirect WGD=16") &&
+              strstr(desc, tuned_conv) && strstr(desc, "CLBlast default parameters (those of"),
           "refused CLBlast parameters: '%s' / '%s'", desc, err);
     printf("%-28s %s", "CLBlast refuses", err);
     free(err);
@@ -191,8 +215,8 @@ static void test_file(clrt *rt) {
 
 /* ---- a convolution candidate with wrong results --------------------------------------------------- */
 
-/* A copy of the kernels in which conv_fwd with CONV_TP == 4 returns at once: the fastest-looking
- * forward of all, and a wrong one. */
+/* A copy of the kernels in which conv_fwd with CONV_TP == 4 returns at once (the fastest-looking
+ * forward of all, and a wrong one), and in which CONV_TP == 3 does not build. */
 static const char *bad_kernel_dir(void) {
     static char dir[1024];
     snprintf(dir, sizeof dir, "%s", scratch_dir("tune-kernels"));
@@ -203,21 +227,22 @@ static const char *bad_kernel_dir(void) {
         if (e->d_name[0] == '.') continue;
         char *from = xasprintf("%s/%s", src_dir, e->d_name), *to = xasprintf("%s/%s", dir, e->d_name);
         size_t n;
-        char *text = read_file(from, &n);
+        char *text = slurp(from, &n);
         CHECK(text != NULL, "cannot read %s", from);
         if (text && strcmp(e->d_name, "conv.cl") == 0) {
             const char *guard = "if (gid >= ((NP + CONV_TP - 1) / CONV_TP) * ncg)";
             char *at = strstr(text, guard);
             CHECK(at != NULL, "conv.cl no longer has conv_fwd's guard '%s': update this test", guard);
             if (at) {
-                char *patched = xasprintf("%.*sif (CONV_TP == 4 || gid >= ((NP + CONV_TP - 1) / CONV_TP) * ncg)%s",
+                char *patched = xasprintf("#if CONV_TP == 3\n#error \"test_tune: TP=3 does not build\"\n#endif\n"
+                                          "%.*sif (CONV_TP == 4 || gid >= ((NP + CONV_TP - 1) / CONV_TP) * ncg)%s",
                                           (int)(at - text), text, at + strlen(guard));
                 free(text);
                 text = patched;
                 n = strlen(text);
             }
         }
-        if (text) CHECK(write_file_atomic(to, text, n), "cannot write %s", to);
+        if (text) CHECK(write_file(to, text, n), "cannot write %s", to);
         free(text), free(from), free(to);
     }
     if (d) closedir(d);
@@ -235,11 +260,12 @@ static void test_bad_conv_candidate(void) {
     bad.tp = 4;
     bool fwd_ok, dw_ok;
     double worst;
-    tune_conv_check(p, &bad, &fwd_ok, &dw_ok, &worst);
+    char why[2048];
+    CHECK(tune_conv_check(p, &bad, &fwd_ok, &dw_ok, &worst, why, sizeof why), "TP=4 does not build: %s", why);
     printf("corrupt TP=4 build: forward %s, weight gradient %s (worst %.3g x the tolerance)\n", fwd_ok ? "ok" : "wrong",
            dw_ok ? "ok" : "wrong", worst);
     CHECK(!fwd_ok && dw_ok, "the corrupt kernel's forward should fail its check and its weight gradient pass");
-    tune_conv_check(p, &good, &fwd_ok, &dw_ok, &worst);
+    CHECK(tune_conv_check(p, &good, &fwd_ok, &dw_ok, &worst, why, sizeof why), "TP=6 does not build: %s", why);
     printf("TP=6 build: worst %.3g x the tolerance\n", worst);
     CHECK(fwd_ok && dw_ok, "the good build fails its check (worst %.3g)", worst);
 
@@ -261,12 +287,42 @@ static void test_bad_conv_candidate(void) {
     tuning_default(&t, rt);
     t.conv = r.after;
     t.batch_size = 2;
+    snprintf(t.model, sizeof t.model, "%s", seed_canonical());
     char *path = tuning_path(rt), desc[4096];
     CHECK(tuning_save(&t, rt, path), "cannot save");
-    tuning_load(rt, &loaded, desc, sizeof desc);
-    CHECK(loaded.from_file && memcmp(&loaded.conv, &r.after, sizeof r.after) == 0, "the stored winner did not load");
-    tune_conv_check(p, &loaded.conv, &fwd_ok, &dw_ok, &worst);
+    char *err = load_for(rt, MODEL_SEED, 2, &loaded, desc, sizeof desc);
+    CHECK(loaded.from_file && memcmp(&loaded.conv, &r.after, sizeof r.after) == 0 && !*err,
+          "the stored winner did not load: %s", err);
+    free(err);
+    CHECK(tune_conv_check(p, &loaded.conv, &fwd_ok, &dw_ok, &worst, why, sizeof why), "does not build: %s", why);
     CHECK(fwd_ok && dw_ok, "the stored winner fails its check (worst %.3g)", worst);
+
+    /* Stored tiles that compute wrong results (the corrupt TP=4), or do not build (TP=3 in this
+     * copy of the kernels): ignored at load with a warning naming the file and the tiles. */
+    const struct {
+        int tp;
+        const char *why;
+    } trials[] = {{4, "results differ from the plain-C reference"}, {3, "does not build"}};
+    for (int i = 0; i < 2; i++) {
+        t.conv = good;
+        t.conv.tp = trials[i].tp;
+        CHECK(tuning_save(&t, rt, path), "cannot save");
+        double t0 = now_seconds();
+        err = load_for(rt, MODEL_SEED, 2, &loaded, desc, sizeof desc);
+        double dt = now_seconds() - t0;
+        char tiles[256];
+        conv_tuning_describe(tiles, sizeof tiles, &t.conv);
+        conv_tuning def;
+        conv_tuning_default(&def, rt);
+        CHECK(memcmp(&loaded.conv, &def, sizeof def) == 0, "TP=%d: the stored tiles were used", trials[i].tp);
+        CHECK(strstr(err, "ignoring the convolution parameters of the tuning file") && strstr(err, path) &&
+                  strstr(err, tiles) && strstr(err, trials[i].why),
+              "TP=%d: warning '%s' lacks the file, '%s' or '%s'", trials[i].tp, err, tiles, trials[i].why);
+        CHECK(strstr(desc, "convolution default parameters (those of") != NULL, "TP=%d: description '%s'",
+              trials[i].tp, desc);
+        printf("stored TP=%d (load %.2f s): %.300s\n", trials[i].tp, dt, err);
+        free(err);
+    }
     remove(path);
     free(path);
     tune_conv_problem_free(p);
@@ -312,6 +368,91 @@ static void test_clblast(clrt *rt) {
     tune_gemm_problem_free(p);
 }
 
+/* ---- parameters validated by use, and the shapes they were tuned for ---------------------------------- */
+
+/* Runs claug with args; expects exit 0, a warning naming the file and CLBlast's parameter set,
+ * and CLBlast's defaults announced. */
+static void expect_runs_on_defaults(const char *path, const char *const *args) {
+    char *out, *err;
+    int rc = run_claug(&out, &err, args);
+    CHECK(rc == 0 && strstr(err, "ignoring the CLBlast parameters of the tuning file") && strstr(err, path) &&
+              strstr(err, "XgemmDirect WGD=4096") && strstr(out, "CLBlast default parameters (those of"),
+          "claug %s with uncompilable CLBlast parameters: exit %d\n%s\n%s", args[0], rc, out, err);
+    printf("%s: exit %d, %.300s", args[0], rc, err);
+    free(out), free(err);
+}
+
+static void test_validated(clrt *rt) {
+    char *path = tuning_path(rt);
+    /* Every XgemmDirect value 4096: CLBlast accepts the override but cannot compile the kernel. */
+    tuning huge;
+    tuning_default(&huge, rt);
+    huge.batch_size = 32;
+    snprintf(huge.model, sizeof huge.model, "%s", seed_canonical());
+    gemm_candidate c = direct(good_v, 10);
+    for (int i = 0; i < 10; i++) c.p.values[i] = 4096;
+    huge.gemm.nkernels = 1;
+    huge.gemm.kernels[0] = c.p;
+    huge.gemm.min_indirect = c.min_indirect;
+    huge.conv.splits = 4; /* valid tiles, not the defaults: they are used, CLBlast's are not */
+    CHECK(tuning_save(&huge, rt, path), "cannot save");
+    tuning t;
+    char desc[4096];
+    double t0 = now_seconds();
+    char *err = load_for(rt, MODEL_SEED, 32, &t, desc, sizeof desc);
+    printf("uncompilable CLBlast parameters: load %.2f s: %s", now_seconds() - t0, err);
+    CHECK(t.from_file && t.gemm.nkernels == 0 && t.gemm.min_indirect == 0 && t.conv.splits == 4 &&
+              strstr(err, "ignoring the CLBlast parameters of the tuning file") && strstr(err, path) &&
+              strstr(err, "XgemmDirect WGD=4096") && strstr(desc, "CLBlast default parameters (those of") &&
+              strstr(desc, "convolution tuned ("),
+          "uncompilable CLBlast parameters: '%s' / '%s'", desc, err);
+    /* CLBlast is back to its own parameters: the GEMMs run and agree with the reference. */
+    CHECK(!tune_clblast_overridden(), "CLBlast still overridden after the failed trial");
+    tune_gemm_problem *p = tune_gemm_problem_new(rt, 32, 3);
+    double worst;
+    gemm_tuning none = {0};
+    int st = tune_gemm_check(p, &none, &worst);
+    CHECK(st == 0 && worst <= 1, "CLBlast's defaults after the failed trial: status %d, worst %.3g", st, worst);
+    tune_gemm_problem_free(p);
+    free(err);
+    const char *wpath = sink_path("tune-validated.weights");
+    expect_runs_on_defaults(path, (const char *[]){"train", "--epochs", "1", "--train-size", "64", "--save", wpath, NULL});
+    expect_runs_on_defaults(path, (const char *[]){"eval", "--weights", wpath, NULL});
+    expect_runs_on_defaults(path, (const char *[]){"bench", "--repeats", "1", NULL});
+
+    /* Tuned at batch 17 for the seed model: at batch 64 every layer's shape differs (defaults for
+     * all, said per layer); another model shares its only convolution (tuned) but not its dense
+     * layer (CLBlast's defaults). */
+    tuning want = distinctive(rt);
+    CHECK(tuning_save(&want, rt, path), "cannot save");
+    conv_tuning def;
+    conv_tuning_default(&def, rt);
+    err = load_for(rt, MODEL_SEED, 64, &t, desc, sizeof desc);
+    CHECK(!*err && t.from_file && memcmp(&t.conv, &def, sizeof def) == 0 && t.gemm.nkernels == 0 &&
+              strstr(desc, "convolution default parameters (") && strstr(desc, "tuned at batch 17") &&
+              strstr(desc, "at tuned shapes: none; at others: conv2d, conv2d_1, conv2d_2") &&
+              strstr(desc, "CLBlast default parameters (") && strstr(desc, "at others: dense, dense_1"),
+          "batch 64: '%s' / '%s'", desc, err);
+    printf("batch 64: %s\n", desc);
+    free(err);
+    const char *other = "conv32x3,relu,maxpool2,flatten,dense10,softmax";
+    err = load_for(rt, other, TUNED_BATCH, &t, desc, sizeof desc);
+    CHECK(!*err && memcmp(&t.conv, &want.conv, sizeof want.conv) == 0 && t.gemm.nkernels == 0 &&
+              strstr(desc, "convolution tuned (") && strstr(desc, "CLBlast default parameters (") &&
+              strstr(desc, "at tuned shapes: none; at others: dense"),
+          "another model: '%s' / '%s'", desc, err);
+    printf("model %s: %s\n", other, desc);
+    free(err);
+    char *out;
+    int rc = run_claug(&out, &err,
+                       (const char *[]){"train", "--epochs", "1", "--train-size", "64", "--batch-size", "64", NULL});
+    CHECK(rc == 0 && strstr(out, "at others: conv2d, conv2d_1, conv2d_2") && !strstr(out, "convolution tuned"),
+          "train --batch-size 64: exit %d\n%s\n%s", rc, out, err);
+    free(out), free(err);
+    remove(path);
+    free(path);
+}
+
 /* ---- the command line and training ------------------------------------------------------------------ */
 
 static void test_cli(clrt *rt) {
@@ -331,9 +472,19 @@ static void test_cli(clrt *rt) {
     CHECK(tuning_save(&want, rt, path), "cannot save");
     tuning t;
     char desc[4096];
-    tuning_load(rt, &t, desc, sizeof desc);
-    CHECK(t.from_file && same_tuning(&t, &want), "the stored tuning did not load");
-    const char *args[] = {"train", "--epochs", "1", "--train-size", "100", "--batch-size", "50", NULL};
+    /* What the trials add to start-up: the file loaded (tiles and CLBlast parameters built and
+     * checked, as compiled before), against no file. */
+    double t0 = now_seconds();
+    char *warned = load_capturing(rt, &t, desc, sizeof desc);
+    double with_file = now_seconds() - t0;
+    CHECK(t.from_file && same_tuning(&t, &want) && !*warned, "the stored tuning did not load: %s", warned);
+    free(warned);
+    rename(path, sink_path("tune-moved.txt"));
+    t0 = now_seconds();
+    tuning_load(rt, MODEL_SEED, 1, 28, 28, 10, TUNED_BATCH, &t, desc, sizeof desc);
+    printf("tuning_load: %.3f s with the file's trials, %.3f s without a file\n", with_file, now_seconds() - t0);
+    rename(sink_path("tune-moved.txt"), path);
+    const char *args[] = {"train", "--epochs", "1", "--train-size", "100", "--batch-size", "17", NULL};
     rc = run_claug(&out, &err, args);
     char want_line[1200];
     snprintf(want_line, sizeof want_line, "Tuning: convolution tuned (%s)", path);
@@ -363,6 +514,7 @@ int main(void) {
     test_clblast(rt);
     printf("[%.1f s]\n", now_seconds() - t0);
     test_file(rt);
+    test_validated(rt);
     test_cli(rt);
     printf("[%.1f s]\n", now_seconds() - t0);
     clrt_close(rt);

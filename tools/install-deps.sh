@@ -4,7 +4,8 @@
 # prints the exact command to run and stops.
 set -eu
 
-PKGS="cmake make gcc pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev zlib1g-dev pocl-opencl-icd dataset-fashion-mnist"
+# g++: the one C++ file (CLBlast's parameters). Arguments add packages (CI's oclgrind, libFuzzer).
+PKGS="cmake make gcc g++ pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev zlib1g-dev pocl-opencl-icd dataset-fashion-mnist $*"
 
 missing=""
 for p in $PKGS; do

@@ -3,6 +3,7 @@
 #define CLAUG_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "augment_params.h" /* cl/: aug_config */
@@ -46,8 +47,18 @@ typedef struct {
     bool quick; /* --quick: a tiny candidate list */
 } claug_opts;
 
-/* Parses argv into *o. Bad usage exits EXIT_USAGE with a message naming the flag; --help and
- * --version print and exit 0. */
+/* The accepted learning rates (--lr). */
+#define LR_MIN 1e-10
+#define LR_MAX 10.0
+
+typedef enum { CLI_OK, CLI_HELP, CLI_VERSION, CLI_NO_COMMAND, CLI_BAD } cli_status;
+
+/* Parses argv into *o without printing or exiting: CLI_BAD with the message (naming the flag)
+ * in err, CLI_HELP / CLI_VERSION when asked for them, CLI_NO_COMMAND when no command is given.
+ * o->files is allocated (or NULL) whatever the result; the caller frees it. */
+cli_status cli_parse_args(int argc, char **argv, claug_opts *o, char *err, size_t errlen);
+/* cli_parse_args for main: bad usage exits EXIT_USAGE with the message; --help and --version
+ * print and exit 0. */
 void cli_parse(int argc, char **argv, claug_opts *o);
 
 #endif

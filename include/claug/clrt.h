@@ -84,6 +84,9 @@ void clrt_close(clrt *rt);
  * concatenated in order, e.g. "philox.h dropout.cl". A failed build prints the files, the
  * options and the log, and exits EXIT_DEVICE. */
 cl_program clrt_program(clrt *rt, const char *files, const char *options);
+/* The same for options that may not compile (a tuning on trial): a failed build returns NULL
+ * with the build log in *log (malloc'd), else *log is NULL. */
+cl_program clrt_program_try(clrt *rt, const char *files, const char *options, char **log);
 cl_kernel clrt_kernel(cl_program prog, const char *name);
 /* The text of one kernel source file (embedded, or read from kernel_dir); NULL if unknown. */
 char *clrt_source(const clrt *rt, const char *file);

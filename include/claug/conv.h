@@ -51,6 +51,9 @@ typedef struct {
 } conv_layer;
 
 void conv_init(conv_ctx *c, clrt *rt, const conv_tuning *t);
+/* conv_init for a tuning on trial: false with the reason (the build log, or a work-group the
+ * kernels cannot take) and nothing held when the kernels cannot run with t. */
+bool conv_build(conv_ctx *c, clrt *rt, const conv_tuning *t, char *err, size_t errlen);
 void conv_release(conv_ctx *c);
 void conv_layer_init(conv_ctx *c, conv_layer *l, int CI, int H, int W, int CO, int K, int relu, const char *name,
                      int max_batch);

@@ -15,11 +15,13 @@ typedef struct {
 typedef struct {
     const char *name;      /* "plain" or "augmented" */
     int epochs;            /* epochs completed, entries in `epoch` */
-    epoch_metrics *epoch;  /* [epochs] */
+    epoch_metrics *epoch;  /* (capacity) */
+    int capacity;
     int train_images;      /* images per epoch */
     int batch_size;
 } history;
 
+/* `capacity`: the epochs expected; the history grows past it when more are added. */
 void history_init(history *h, const char *name, int capacity, int train_images, int batch_size);
 void history_free(history *h);
 void history_add(history *h, const epoch_metrics *m);

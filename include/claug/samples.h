@@ -10,7 +10,7 @@
 bool samples_png(const char *path, const float *images, const uint8_t *labels, int n, int rows, int cols);
 
 /* Prints the labels and writes the PNG of the first n training images, normalised on the
- * device. */
-void samples_run(clrt *rt, const dataset *ds, int n, const char *path, bool quiet);
+ * device. False (errno set) if the file cannot be written: the caller names the option. */
+bool samples_run(clrt *rt, const dataset *ds, int n, const char *path, bool quiet);
 
 #endif

@@ -43,6 +43,7 @@ typedef struct {
     conv_tuning conv;
     gemm_tuning gemm;
     int batch_size; /* the batch the search ran at; 0 for the defaults */
+    char model[512]; /* the canonical model the search ran on; empty for the defaults */
     bool from_file; /* false: the defaults */
 } tuning;
 
@@ -60,20 +61,30 @@ bool tuning_parse(tuning *t, const char *text, const clrt *rt, char *err, size_t
 /* Writes the file atomically; false (errno set) on failure. */
 bool tuning_save(const tuning *t, const clrt *rt, const char *path);
 
-/* The device's tuning: the file's values when it holds a valid one, else the defaults (with a
- * warning when a file exists but is not valid). Applies the CLBlast overrides for the device.
- * `desc` gets one line saying, for the convolution and CLBlast separately, "tuned (<file>)",
- * "default parameters (the fastest in `claug tune`, <file>)" or "default parameters (run `claug
- * tune`)". */
-void tuning_load(clrt *rt, tuning *t, char *desc, size_t desclen);
+/* The device's tuning for a run of `model` on (c, h, w) inputs and `classes` at batch `batch`.
+ * Each kernel family (the convolution build, CLBlast's GEMM kernels) serves every layer of its
+ * kind, so it takes the file's parameters only when every such layer of the run has a shape the
+ * file was tuned at (same layer, same batch), and only after they were built and run once on
+ * those shapes against the plain-C reference: tiles that do not build or compute wrong results,
+ * and CLBlast parameters that fail to compile or run, are ignored with a warning naming the file
+ * and the parameters. Anything else runs the defaults (with a warning when a file exists but is
+ * not valid). Leaves CLBlast with the parameters chosen. `desc` gets one line saying, for the
+ * convolution and CLBlast separately, "tuned (<file>): <layers>", "default parameters (the fastest
+ * in `claug tune`, <file>)", "default parameters (<file> ...; tuned shapes: <layers>; not:
+ * <layers>)" or "default parameters (run `claug tune`)". */
+void tuning_load(clrt *rt, const char *model, int c, int h, int w, int classes, int batch, tuning *t, char *desc,
+                 size_t desclen);
 /* Whether the kernels can take t on rt's device (ranges, tile divisibility, work-group and local
  * memory limits); false with the reason. */
 bool conv_tuning_check(const conv_tuning *t, const clrt *rt, char *err, size_t errlen);
 /* Passes g's overrides to CLBlast for rt's device (nothing when g has none); returns CLBlast's
  * status, 0 on success. */
 int gemm_tuning_apply(const clrt *rt, const gemm_tuning *g);
-/* Whether this process has passed CLBlast any override: it has no way back to its defaults. */
+/* Whether CLBlast runs parameters other than its own in this process. */
 bool tune_clblast_overridden(void);
+/* Puts CLBlast back to its own parameters, as retrieved before this process's first override
+ * (its C API has no reset); CLBlast's status, 0 on success. */
+int gemm_tuning_restore(const clrt *rt);
 /* One line: "Xgemm MWG=64 NWG=64 ..., direct below 64^3" or "CLBlast's defaults". */
 void gemm_tuning_describe(char *buf, size_t len, const gemm_tuning *g);
 /* The convolution and CLBlast choices in one line, for result files. */
@@ -110,11 +121,14 @@ void conv_space_default(conv_space *s, const clrt *rt, bool quick);
 typedef struct tune_conv_problem tune_conv_problem;
 tune_conv_problem *tune_conv_problem_new(clrt *rt, int batch, uint64_t seed);
 void tune_conv_problem_free(tune_conv_problem *p);
-/* Runs every layer forward and backward (no input gradient for the first, as in training) with
- * tuning t on NaN-poisoned outputs and compares y, dx, dw, db with the references
- * (|a - b| <= 1e-4 + 1e-4 |ref|). *fwd_ok covers y and dx (the forward kernel), *dw_ok dw and db;
- * *worst gets the largest error relative to its tolerance (<= 1 passes). */
-void tune_conv_check(tune_conv_problem *p, const conv_tuning *t, bool *fwd_ok, bool *dw_ok, double *worst);
+/* Builds the kernels with tuning t, runs every layer forward and backward (no input gradient for
+ * the first, as in training) on NaN-poisoned outputs and compares y, dx, dw, db with the
+ * references (|a - b| <= 1e-4 + 1e-4 |ref|). *fwd_ok covers y and dx (the forward kernel), *dw_ok
+ * dw and db; *worst gets the largest error relative to its tolerance (<= 1 passes). False, with
+ * the reason in err and both parts failed, when the kernels do not build or cannot take t's
+ * work-groups. The search checks each candidate with it and tuning_load the stored tiles. */
+bool tune_conv_check(tune_conv_problem *p, const conv_tuning *t, bool *fwd_ok, bool *dw_ok, double *worst, char *err,
+                     size_t errlen);
 
 typedef struct {
     conv_tuning before, after; /* the defaults and the kept tuning (the defaults unless a candidate beat them by 3%) */
@@ -157,8 +171,8 @@ typedef struct {
  * kept, applied and checked again only when it beats the defaults by 10% or more (CLBlast's own
  * direct parameters, as a candidate with no parameters, are timed among the others and count as
  * the defaults when faster than their own block). A candidate with no parameters stands for
- * CLBlast's own parameters of its kernel. When the defaults are kept, CLBlast in this process is
- * left with the last candidate's parameters: a new process starts from its defaults. */
+ * CLBlast's own parameters of its kernel. When the defaults are kept, CLBlast is put back to
+ * them. */
 void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_config *cfg, gemm_tune_result *r);
 
 /* `claug tune`: both searches with the device's candidate lists (quick: tiny ones), before and

@@ -121,9 +121,26 @@ const char *scratch_dir(const char *name) {
     return path;
 }
 
+bool test_tiny(void) {
+    const char *v = getenv("CLAUG_TEST_TINY");
+    return v && *v;
+}
+
 void fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi) {
     for (size_t i = 0; i < n; i += 4) {
         philox4 r = claug_random4(seed, 99, (uint32_t)(i >> 2), (uint32_t)(i >> 34), 0);
         for (size_t j = 0; j < 4 && i + j < n; j++) x[i + j] = lo + (hi - lo) * claug_uniform(r.v[j]);
     }
+}
+
+char *slurp(const char *path, size_t *len) {
+    char err[512];
+    return read_file(path, SIZE_MAX - 1, len, err, sizeof err);
+}
+
+const char *sink_path(const char *name) {
+    static char path[1024];
+    if (!make_dirs(CLAUG_TEST_TMP)) die(1, "cannot create %s", CLAUG_TEST_TMP);
+    snprintf(path, sizeof path, "%s/%s-out.png", CLAUG_TEST_TMP, name);
+    return path;
 }

@@ -33,8 +33,21 @@ int check_done(const char *name);
  * 128 + signal if it was killed. */
 int run_claug(char **out, char **err, const char *const *args);
 
+/* A whole file the test itself wrote or expects (read_file without the caller's cap); NULL when
+ * it cannot be read. */
+char *slurp(const char *path, size_t *len);
+
+/* A file in the build tree for output the test does not look at ("<name>-out.png"). Never the
+ * machine's /dev/null: a claug that renamed over it, as root, would replace the device. */
+const char *sink_path(const char *name);
+
 /* A fresh empty directory under the build tree for this test; returns its path. */
 const char *scratch_dir(const char *name);
+
+/* True when $CLAUG_TEST_TINY is set and not empty (tools/oclgrind-tests.sh sets it): the kernel
+ * tests then keep a few small shapes that still reach every code path, because a device
+ * simulator with race detection runs kernels thousands of times slower than a device. */
+bool test_tiny(void);
 
 /* Deterministic test data: uniform in [lo, hi). */
 void fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
