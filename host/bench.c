@@ -726,6 +726,23 @@ static void write_json(const bench *b, const char *tuning) {
         json_object_end(&w);
     }
     json_array_end(&w);
+    /* The driver's figures of every kernel built, for every device type: on a GPU, the numbers to
+     * compare with tools/portability.sh's prediction. */
+    clrt_kernel_figures *kf;
+    int nkf = clrt_kernel_report(b->rt, &kf);
+    json_array_begin(json_key(&w, "kernels"));
+    for (int i = 0; i < nkf; i++) {
+        json_object_begin(&w);
+        json_string(json_key(&w, "name"), kf[i].kernel);
+        json_string(json_key(&w, "program"), kf[i].program);
+        json_uint(json_key(&w, "private_mem_bytes"), kf[i].private_mem);
+        json_uint(json_key(&w, "local_mem_bytes"), kf[i].local_mem);
+        json_uint(json_key(&w, "preferred_work_group_size_multiple"), kf[i].wg_multiple);
+        json_uint(json_key(&w, "max_work_group_size"), kf[i].wg_max);
+        json_object_end(&w);
+    }
+    json_array_end(&w);
+    free(kf);
     json_object_end(&w);
     sb_putc(&sb, '\n');
     char *text = sb_take(&sb);
@@ -780,6 +797,7 @@ void bench_run(clrt *rt, const bench_config *c) {
     bench_builds(&b, &d, cold, cold_first);
     printf("\nshare: of the FP32 peak (compute-bound items) or of the copy bandwidth (memory-bound items) "
            "measured above.\n");
+    if (rt->is_gpu) clrt_print_kernel_report(stdout, rt);
     if (c->json_path) write_json(&b, tuning);
 
     model_close(&m);

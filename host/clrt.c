@@ -257,10 +257,22 @@ clrt *clrt_open(const char *spec, const char *kernel_dir) {
     return rt;
 }
 
+/* A program clrt_program built, kept for clrt_kernel_report. */
+struct clrt_built {
+    cl_program prog;
+    char *files, *options;
+};
+
 void clrt_close(clrt *rt) {
     if (!rt) return;
     CL_CHECK(clFinish(rt->queue));
     CL_CHECK(clReleaseCommandQueue(rt->queue));
+    for (int i = 0; i < rt->nbuilt; i++) {
+        CL_CHECK(clReleaseProgram(rt->built[i].prog));
+        free(rt->built[i].files);
+        free(rt->built[i].options);
+    }
+    free(rt->built);
     CL_CHECK(clReleaseContext(rt->ctx));
     free(rt->kernel_dir);
     free(rt->cache_dir);
@@ -269,6 +281,21 @@ void clrt_close(clrt *rt) {
 }
 
 /* ---- programs and their cache ---------------------------------------------------------------- */
+
+/* Non-NULL in listing mode (clrt_list_programs): a mode of the whole process, because
+ * clrt_kernel has no clrt to ask. */
+static FILE *program_list;
+
+void clrt_list_programs(FILE *f) { program_list = f; }
+
+/* Keeps each distinct program (files, options) for clrt_kernel_report. */
+static void remember(clrt *rt, cl_program prog, const char *files, const char *options) {
+    for (int i = 0; i < rt->nbuilt; i++)
+        if (strcmp(rt->built[i].files, files) == 0 && strcmp(rt->built[i].options, options) == 0) return;
+    rt->built = xrealloc(rt->built, (size_t)(rt->nbuilt + 1) * sizeof *rt->built);
+    CL_CHECK(clRetainProgram(prog));
+    rt->built[rt->nbuilt++] = (clrt_built){prog, xstrdup(files), xstrdup(options)};
+}
 
 char *clrt_source(const clrt *rt, const char *file) {
     if (rt->kernel_dir) {
@@ -370,6 +397,15 @@ cl_program clrt_program_try(clrt *rt, const char *files, const char *options, ch
     /* -cl-std=CL1.2 keeps every kernel within what all vendors' compilers accept. */
     char *opts = xasprintf("-cl-std=CL1.2 %s%s%s", options ? options : "", rt->extra_options ? " " : "",
                            rt->extra_options ? rt->extra_options : "");
+    if (program_list) {
+        fprintf(program_list, "program\t%s\t%s\n", files, opts);
+        cl_int err;
+        cl_program prog;
+        CL_CHECK((prog = clCreateProgramWithSource(rt->ctx, (cl_uint)nt, texts, NULL, &err), err));
+        for (size_t i = 0; i < nt; i++) free((void *)texts[i]);
+        free(opts);
+        return prog;
+    }
 
     uint64_t h = FNV64_INIT;
     for (size_t i = 0; i < nt; i++) h = fnv64(h, texts[i], strlen(texts[i]) + 1);
@@ -420,6 +456,7 @@ cl_program clrt_program_try(clrt *rt, const char *files, const char *options, ch
         }
     }
     for (size_t i = 0; i < nt; i++) free((void *)texts[i]);
+    remember(rt, prog, files, opts);
     free(opts);
     free(key);
     free(path);
@@ -428,11 +465,57 @@ cl_program clrt_program_try(clrt *rt, const char *files, const char *options, ch
 }
 
 cl_kernel clrt_kernel(cl_program prog, const char *name) {
+    if (program_list) {
+        fprintf(program_list, "kernel\t%s\n", name);
+        return NULL;
+    }
     cl_int err;
     cl_kernel k;
     k = clCreateKernel(prog, name, &err);
     if (err != CL_SUCCESS) die(EXIT_DEVICE, "clCreateKernel(\"%s\") failed: %s (%d)", name, cl_error_name(err), err);
     return k;
+}
+
+int clrt_kernel_report(clrt *rt, clrt_kernel_figures **out) {
+    int n = 0;
+    *out = NULL;
+    for (int i = 0; i < rt->nbuilt; i++) {
+        const clrt_built *b = &rt->built[i];
+        cl_uint nk = 0;
+        CL_CHECK(clCreateKernelsInProgram(b->prog, 0, NULL, &nk));
+        cl_kernel *ks = xcalloc(nk ? nk : 1, sizeof *ks);
+        CL_CHECK(clCreateKernelsInProgram(b->prog, nk, ks, NULL));
+        *out = xrealloc(*out, (size_t)(n + (int)nk + 1) * sizeof **out);
+        for (cl_uint j = 0; j < nk; j++) {
+            clrt_kernel_figures *f = &(*out)[n++];
+            cl_device_id d = rt->dev.device;
+            memset(f, 0, sizeof *f);
+            CL_CHECK(clGetKernelInfo(ks[j], CL_KERNEL_FUNCTION_NAME, sizeof f->kernel, f->kernel, NULL));
+            snprintf(f->program, sizeof f->program, "%s %s", b->files, b->options);
+            CL_CHECK(clGetKernelWorkGroupInfo(ks[j], d, CL_KERNEL_PRIVATE_MEM_SIZE, sizeof f->private_mem,
+                                              &f->private_mem, NULL));
+            CL_CHECK(clGetKernelWorkGroupInfo(ks[j], d, CL_KERNEL_LOCAL_MEM_SIZE, sizeof f->local_mem, &f->local_mem,
+                                              NULL));
+            CL_CHECK(clGetKernelWorkGroupInfo(ks[j], d, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+                                              sizeof f->wg_multiple, &f->wg_multiple, NULL));
+            CL_CHECK(clGetKernelWorkGroupInfo(ks[j], d, CL_KERNEL_WORK_GROUP_SIZE, sizeof f->wg_max, &f->wg_max,
+                                              NULL));
+            CL_CHECK(clReleaseKernel(ks[j]));
+        }
+        free(ks);
+    }
+    return n;
+}
+
+void clrt_print_kernel_report(FILE *f, clrt *rt) {
+    clrt_kernel_figures *k;
+    int n = clrt_kernel_report(rt, &k);
+    fprintf(f, "\nKernels as the driver built them (compare with tools/portability.sh):\n");
+    fprintf(f, "  %-20s %12s %10s %9s %8s  %s\n", "kernel", "private B", "local B", "wg mult", "wg max", "program");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "  %-20s %12llu %10llu %9zu %8zu  %s\n", k[i].kernel, (unsigned long long)k[i].private_mem,
+                (unsigned long long)k[i].local_mem, k[i].wg_multiple, k[i].wg_max, k[i].program);
+    free(k);
 }
 
 /* ---- buffers and launches -------------------------------------------------------------------- */

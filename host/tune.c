@@ -644,6 +644,8 @@ void tune_run(clrt *rt, const tune_config *c, bool quick, const conv_space *conv
         out->gemm = gr.after;
         print_gemm_result(&gr);
     }
+    /* What the driver made of every build tried: the figures tools/portability.sh predicts. */
+    if (rt->is_gpu) clrt_print_kernel_report(stdout, rt);
 
     if (!path) {
         warn("no cache directory ($XDG_CACHE_HOME or $HOME): the tuning is not saved");

@@ -318,16 +318,13 @@ static void close_all(tune_conv_problem *p, candidate *c, int n) {
 
 /* Stage 1: the builds (compile-time options). Returns the winner, or the defaults when nothing
  * correct was found. */
-static conv_tuning search_builds(tune_conv_problem *p, const conv_space *s, const tune_config *cfg,
-                                 const conv_tuning *def, conv_tune_result *r) {
-    candidate *c = xcalloc(TUNE_MAX_CANDIDATES * 2, sizeof *c);
+int conv_space_builds(conv_tuning *out, const conv_space *s, const conv_tuning *def, const clrt *rt) {
     int n = 0;
     for (int i = 0; i < s->nlm && n < TUNE_MAX_CANDIDATES; i++) {
         conv_tuning t = *def;
-        char why[256];
         t.local_tiles = true;
         t.tm = s->lm[i][0], t.tn = s->lm[i][1], t.kc = s->lm[i][2], t.rm = s->lm[i][3], t.rn = s->lm[i][4];
-        if (conv_tuning_check(&t, p->rt, why, sizeof why)) open_candidate(p, &c[n++], &t, cfg->rounds);
+        out[n++] = t;
     }
     int nreg = s->nfwd > s->ndw ? s->nfwd : s->ndw;
     for (int j = 0; j < nreg && s->nfwd && s->ndw && n < 2 * TUNE_MAX_CANDIDATES; j++) {
@@ -335,9 +332,24 @@ static conv_tuning search_builds(tune_conv_problem *p, const conv_space *s, cons
         t.local_tiles = false;
         t.tp = s->fwd[j % s->nfwd][0], t.cb = s->fwd[j % s->nfwd][1];
         t.wt = s->dw[j % s->ndw][0], t.wcb = s->dw[j % s->ndw][1];
-        if (p->rt->is_gpu) t.lws = (int)p->rt->wg_1d;
-        open_candidate(p, &c[n++], &t, cfg->rounds);
+        if (rt->is_gpu) t.lws = (int)rt->wg_1d;
+        out[n++] = t;
     }
+    return n;
+}
+
+static conv_tuning search_builds(tune_conv_problem *p, const conv_space *s, const tune_config *cfg,
+                                 const conv_tuning *def, conv_tune_result *r) {
+    conv_tuning *builds = xcalloc(TUNE_MAX_CANDIDATES * 2, sizeof *builds);
+    candidate *c = xcalloc(TUNE_MAX_CANDIDATES * 2, sizeof *c);
+    int nb = conv_space_builds(builds, s, def, p->rt), n = 0;
+    for (int i = 0; i < nb; i++) {
+        char why[256];
+        /* A local-memory tile beyond this device's limits is not tried. */
+        if (!builds[i].local_tiles || conv_tuning_check(&builds[i], p->rt, why, sizeof why))
+            open_candidate(p, &c[n++], &builds[i], cfg->rounds);
+    }
+    free(builds);
     if (!cfg->quiet)
         printf("\nConvolution kernels: %d builds (compile-time tiles), %d rounds each%s:\n", n, cfg->rounds,
                p->rt->is_gpu ? ", judged by the total"

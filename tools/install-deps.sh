@@ -4,8 +4,9 @@
 # prints the exact command to run and stops.
 set -eu
 
-# g++: the one C++ file (CLBlast's parameters). Arguments add packages (CI's oclgrind, libFuzzer).
-PKGS="cmake make gcc g++ pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev zlib1g-dev pocl-opencl-icd dataset-fashion-mnist $*"
+# g++: the one C++ file (CLBlast's parameters); clang-15 and libclc-15: the compilers of the
+# portability check (tools/portability.sh). Arguments add packages (CI's oclgrind, libFuzzer).
+PKGS="cmake make gcc g++ pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev zlib1g-dev pocl-opencl-icd dataset-fashion-mnist clang-15 libclc-15 $*"
 
 missing=""
 for p in $PKGS; do

@@ -57,6 +57,7 @@ void clrt_print_devices(FILE *f, const clrt_devinfo *devs, int n);
 void clrt_describe(char *buf, size_t len, const clrt_devinfo *d);
 
 typedef struct clrt_prof clrt_prof;
+typedef struct clrt_built clrt_built;
 
 typedef struct {
     clrt_devinfo dev;
@@ -72,6 +73,8 @@ typedef struct {
     double build_seconds;
     int cache_hits, cache_misses;
     clrt_prof *prof; /* non-NULL while per-kernel profiling is on */
+    clrt_built *built; /* every program built, each (files, options) once: clrt_kernel_report */
+    int nbuilt;
 } clrt;
 
 /* Opens the device `spec` selects (NULL: $CLAUG_DEVICE, else the default). A spec that matches
@@ -90,6 +93,27 @@ cl_program clrt_program_try(clrt *rt, const char *files, const char *options, ch
 cl_kernel clrt_kernel(cl_program prog, const char *name);
 /* The text of one kernel source file (embedded, or read from kernel_dir); NULL if unknown. */
 char *clrt_source(const clrt *rt, const char *file);
+
+/* Listing mode, for the portability check (tools/portability.sh, through tools/port_programs.c),
+ * for the rest of the process: clrt_program compiles nothing, writes "program<TAB>files<TAB>options"
+ * (the options exactly as the compiler would get them) to f and returns an unbuilt program;
+ * clrt_kernel writes "kernel<TAB>name" and returns NULL. The check then compiles what claug's own
+ * initialisation code asked for, with the compilers of other vendors' stacks. */
+void clrt_list_programs(FILE *f);
+
+/* What the driver reports for one kernel on the device: the figures the portability check
+ * predicts from the compilers (registers and spills show as private memory). */
+typedef struct {
+    char kernel[64];
+    char program[512]; /* files and options */
+    cl_ulong private_mem, local_mem;
+    size_t wg_multiple, wg_max; /* CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, CL_KERNEL_WORK_GROUP_SIZE */
+} clrt_kernel_figures;
+/* The figures of every kernel of every program rt has built so far, in build order. Returns the
+ * count; the caller frees *out. */
+int clrt_kernel_report(clrt *rt, clrt_kernel_figures **out);
+/* The same as a table, one line per kernel. */
+void clrt_print_kernel_report(FILE *f, clrt *rt);
 
 cl_mem clrt_alloc(clrt *rt, size_t bytes);
 /* Sub-buffer of `parent` at a byte offset that respects the device's base address alignment

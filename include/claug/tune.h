@@ -115,6 +115,10 @@ typedef struct {
     int lws[8], splits[8];
 } conv_space;
 void conv_space_default(conv_space *s, const clrt *rt, bool quick);
+/* The compile-time builds the search's first stage times: the defaults with each local-memory
+ * tile of s, then with each register tile (forward and weight-gradient tiles paired in turn).
+ * Returns their number, at most 2 * TUNE_MAX_CANDIDATES. */
+int conv_space_builds(conv_tuning *out, const conv_space *s, const conv_tuning *def, const clrt *rt);
 
 /* The seed model's convolution layers at one batch size, with seeded data on the device and the
  * plain-C references' outputs. */
