@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/act.h"
+#include "claug/ops/act.h"
 #include "devbuf.h"
 #include "fd.h"
 

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/augment.h"
-#include "claug/batch.h"
-#include "claug/dataset.h"
+#include "claug/data/augment.h"
+#include "claug/data/batch.h"
+#include "claug/data/dataset.h"
 
 static clrt *rt;
 static augmenter aug;

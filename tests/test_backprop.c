@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/net.h"
+#include "claug/model/net.h"
 
 enum { B = 3, C = 2, H = 9, W = 11, CLASSES = 10 };
 static const char *MODEL = "conv4x3,relu,maxpool2,dropout0.2,conv6x2,relu,flatten,dense7,relu,dense10,softmax";

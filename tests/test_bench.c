@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/bench.h"
+#include "claug/bench/bench.h"
 #include "devbuf.h"
 #include "json_check.h"
 

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/batch.h"
-#include "claug/clrt.h"
+#include "claug/data/batch.h"
+#include "claug/runtime/clrt.h"
 
 static char cache_root[1024];
 

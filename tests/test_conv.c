@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/conv.h"
+#include "claug/ops/conv.h"
 #include "devbuf.h"
 #include "fd.h"
 

@@ -9,7 +9,7 @@
 #include <clblast_c.h>
 
 #include "check.h"
-#include "claug/dense.h"
+#include "claug/ops/dense.h"
 #include "devbuf.h"
 #include "fd.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/clrt.h"
+#include "claug/runtime/clrt.h"
 
 static clrt_devinfo fake(int p, int d, cl_device_type t, const char *name, const char *vendor, const char *plat,
                          const char *plat_vendor) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/dropout.h"
+#include "claug/ops/dropout.h"
 #include "devbuf.h"
 #include "fd.h"
 

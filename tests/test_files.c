@@ -18,8 +18,8 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "claug/history.h"
-#include "claug/weights.h"
+#include "claug/model/history.h"
+#include "claug/model/weights.h"
 
 static char dir[1024];
 

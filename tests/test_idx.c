@@ -6,8 +6,8 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "claug/dataset.h"
-#include "claug/idx.h"
+#include "claug/data/dataset.h"
+#include "claug/data/idx.h"
 
 static const char *dir;
 

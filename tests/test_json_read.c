@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/json.h"
-#include "claug/json_read.h"
+#include "claug/util/json.h"
+#include "claug/util/json_read.h"
 
 static json_value *parse(const char *text, char *err, size_t errlen) {
     return json_parse(text, strlen(text), err, errlen);

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/act.h"
-#include "claug/batch.h"
-#include "claug/clrt.h"
+#include "claug/ops/act.h"
+#include "claug/data/batch.h"
+#include "claug/runtime/clrt.h"
 
 static const clrt_kernel_figures *find(const clrt_kernel_figures *k, int n, const char *name) {
     for (int i = 0; i < n; i++)

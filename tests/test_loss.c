@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/loss.h"
+#include "claug/ops/loss.h"
 #include "devbuf.h"
 #include "fd.h"
 #include "philox.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/net.h"
+#include "claug/model/net.h"
 
 static long parse_count(const char *spec, char **canon) {
     layer *L;

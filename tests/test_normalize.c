@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/batch.h"
+#include "claug/data/batch.h"
 #include "philox.h"
 
 int main(void) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/optim.h"
+#include "claug/ops/optim.h"
 #include "devbuf.h"
 
 enum { N = 1001, STEPS = 5 };

@@ -6,8 +6,8 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "claug/canvas.h"
-#include "claug/png.h"
+#include "claug/report/canvas.h"
+#include "claug/report/png.h"
 
 /* Decodes a PNG of ours (8-bit grey or RGB, no interlace); returns the pixels or NULL. */
 static uint8_t *decode(const uint8_t *png, size_t len, int *w, int *h, int *channels) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "claug/pool.h"
+#include "claug/ops/pool.h"
 #include "devbuf.h"
 #include "fd.h"
 

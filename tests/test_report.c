@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 
 #include "check.h"
-#include "claug/history.h"
-#include "claug/report.h"
+#include "claug/model/history.h"
+#include "claug/report/report.h"
 #include "json_check.h"
 #include "xml_check.h"
 

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "claug/net.h"
-#include "claug/tune.h"
+#include "claug/model/net.h"
+#include "claug/tune/tune.h"
 
 /* ---- helpers ------------------------------------------------------------------------------------ */
 

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "claug/bench.h"
-#include "claug/net.h"
-#include "claug/train.h"
-#include "claug/tune.h"
+#include "claug/bench/bench.h"
+#include "claug/model/net.h"
+#include "claug/model/train.h"
+#include "claug/tune/tune.h"
 
 /* The smallest data set trainer_init takes: its kernels do not depend on the data. */
 static void tiny_dataset(dataset *ds, uint8_t *pixels, uint8_t *label) {

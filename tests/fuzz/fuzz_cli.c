@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claug/cli.h"
+#include "claug/cli/cli.h"
 
 /* Whether arg, or what follows "--flag=" in it, is the decimal text of v (leading zeros allowed). */
 static bool spells(const char *arg, uint64_t v) {

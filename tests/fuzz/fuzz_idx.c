@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claug/idx.h"
+#include "claug/data/idx.h"
 #include "fuzz_file.h"
 
 static volatile uint8_t sink;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claug/json_read.h"
+#include "claug/util/json_read.h"
 
 /* Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */
 static bool valid_utf8(const unsigned char *s) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claug/net.h"
+#include "claug/model/net.h"
 
 enum { C = 1, H = 28, W = 28, CLASSES = 10 };
 

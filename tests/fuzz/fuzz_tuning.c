@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claug/tune.h"
-#include "claug/util.h"
+#include "claug/tune/tune.h"
+#include "claug/util/util.h"
 
 /* A device that is never opened: tuning_parse reads only the header strings and the limits that
  * conv_tuning_check compares with. The seed corpus is written for this device. */

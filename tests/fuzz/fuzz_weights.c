@@ -6,8 +6,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "claug/util.h"
-#include "claug/weights.h"
+#include "claug/util/util.h"
+#include "claug/model/weights.h"
 #include "fuzz_file.h"
 
 static void check(const uint8_t *data, size_t size) {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "claug/util.h"
+#include "claug/util/util.h"
 
 extern int check_failures;
 

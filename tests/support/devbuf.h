@@ -2,7 +2,7 @@
 #ifndef CLAUG_DEVBUF_H
 #define CLAUG_DEVBUF_H
 
-#include "claug/clrt.h"
+#include "claug/runtime/clrt.h"
 
 /* A new buffer holding a copy of `bytes` bytes of src (blocking). */
 cl_mem upload(clrt *rt, const void *src, size_t bytes);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claug/util.h"
+#include "claug/util/util.h"
 
 typedef struct {
     const char *s, *start;

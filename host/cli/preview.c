@@ -1,0 +1,143 @@
+/* `claug augment`: what the augmentation does to one training image, drawn by the device kernel
+ * exactly as training draws it (augmentation k is that of epoch k - 1, Keras' "Epoch k"). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claug/cli/preview.h"
+#include "claug/data/augment.h"
+#include "claug/report/canvas.h"
+#include "claug/data/dataset.h"
+
+enum { SCALE = 4, PAD = 14, TEXT_SCALE = 2 };
+
+static const uint8_t BLACK[3] = {0, 0, 0}, GREY[3] = {90, 90, 90};
+
+/* The original and the n augmentations (n + 1, H, W) in a row, captioned, under a title. */
+static void preview_png(const char *path, const float *pics, int n, int H, int W, const char *title,
+                        const char *config) {
+    int cell = W * SCALE, text_h = FONT_H * TEXT_SCALE;
+    int width = PAD + (n + 1) * (cell + PAD);
+    int title_w = PAD + canvas_text_width(title, TEXT_SCALE) + PAD, config_w = PAD + canvas_text_width(config, 1) + PAD;
+    if (title_w > width) width = title_w;
+    if (config_w > width) width = config_w;
+    int top = PAD + text_h + PAD / 2 + FONT_H + PAD;
+    canvas c = canvas_new(width, top + H * SCALE + PAD + text_h + PAD, 255);
+    canvas_text(&c, PAD, PAD, title, TEXT_SCALE, BLACK);
+    canvas_text(&c, PAD, PAD + text_h + PAD / 2, config, 1, GREY);
+    for (int k = 0; k <= n; k++) {
+        int x = PAD + k * (cell + PAD);
+        canvas_image(&c, x, top, pics + (size_t)k * H * W, W, H, SCALE);
+        char caption[32];
+        if (k == 0)
+            snprintf(caption, sizeof caption, "original");
+        else
+            snprintf(caption, sizeof caption, "epoch %d", k);
+        canvas_text(&c, x + (cell - canvas_text_width(caption, TEXT_SCALE)) / 2, top + H * SCALE + PAD, caption,
+                    TEXT_SCALE, BLACK);
+    }
+    bool ok = canvas_write_png(&c, path);
+    canvas_free(&c);
+    if (!ok) die(EXIT_USAGE, "-o %s: cannot write: %s", path, strerror(errno));
+}
+
+static void dump_write(const char *dir, const char *name, const void *data, size_t len) {
+    char *path = xasprintf("%s/%s", dir, name);
+    if (!write_file(path, data, len)) die(EXIT_USAGE, "--dump %s: cannot write %s: %s", dir, path, strerror(errno));
+    free(path);
+}
+
+/* Raw little-endian float32, (H, W). */
+static void dump_pixels(const char *dir, const char *name, const float *x, int P) {
+    uint8_t *bytes = xmalloc((size_t)P * 4);
+    for (int i = 0; i < P; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], 4);
+        put_le32(bytes + 4 * (size_t)i, u);
+    }
+    dump_write(dir, name, bytes, (size_t)P * 4);
+    free(bytes);
+}
+
+/* The drawn parameters (ImageDataGenerator.get_random_transform's names) and what keyed them. */
+static void dump_params(const char *dir, int k, const aug_params *p, const aug_config *c, uint64_t seed, int index,
+                        uint32_t epoch, int label, int H, int W) {
+    char *config = aug_config_describe(c);
+    char *json = xasprintf("{\n  \"index\": %d,\n  \"epoch\": %" PRIu32 ",\n  \"seed\": %" PRIu64 ",\n"
+                           "  \"shape\": [%d, %d],\n  \"label\": %d,\n  \"class\": \"%s\",\n"
+                           "  \"augmentation\": \"%s\",\n  \"fill_mode\": \"%s\",\n  \"cval\": %.9g,\n"
+                           "  \"theta\": %.9g,\n  \"tx\": %.9g,\n  \"ty\": %.9g,\n  \"shear\": %.9g,\n"
+                           "  \"zx\": %.9g,\n  \"zy\": %.9g,\n  \"flip_horizontal\": %s,\n  \"flip_vertical\": %s,\n"
+                           "  \"brightness\": %.9g\n}\n",
+                           index, epoch, seed, H, W, label, class_names[label % NUM_CLASSES], config,
+                           aug_fill_mode_name(c->fill_mode), (double)c->cval, (double)p->theta, (double)p->tx,
+                           (double)p->ty, (double)p->shear, (double)p->zx, (double)p->zy, p->flip_h ? "true" : "false",
+                           p->flip_v ? "true" : "false", (double)p->brightness);
+    char name[32];
+    snprintf(name, sizeof name, "aug-%d.json", k);
+    dump_write(dir, name, json, strlen(json));
+    free(json);
+    free(config);
+}
+
+void augment_preview(clrt *rt, const uint8_t *images, const uint8_t *labels, int count, int H, int W,
+                     const aug_config *c, uint64_t seed, int index, int n, const char *png_path, const char *dump_dir,
+                     bool quiet) {
+    if (index < 0 || index >= count)
+        die(EXIT_USAGE, "-i/--index %d: out of range: the training set has %d images (0 to %d)", index, count, count - 1);
+    if (dump_dir && !make_dirs(dump_dir)) die(EXIT_USAGE, "--dump %s: cannot write: %s", dump_dir, strerror(errno));
+    int P = H * W;
+    /* The whole training set goes up, so the kernel draws with the image's dataset index as
+     * training does. */
+    devset d = {.count = count, .rows = H, .cols = W};
+    d.images = clrt_alloc(rt, (size_t)count * P);
+    d.labels = clrt_alloc(rt, (size_t)count);
+    clrt_write(rt, d.images, 0, (size_t)count * P, images);
+    clrt_write(rt, d.labels, 0, (size_t)count, labels);
+    augmenter a;
+    augment_init(&a, rt, "");
+    cl_mem order = clrt_alloc(rt, sizeof(int)), x = clrt_alloc(rt, (size_t)P * sizeof(float)),
+           y = clrt_alloc(rt, sizeof(int));
+    clrt_write(rt, order, 0, sizeof(int), &index);
+
+    float *pics = xmalloc((size_t)(n + 1) * P * sizeof *pics); /* (n + 1, H, W): the original, then epochs */
+    ref_normalize(pics, images + (size_t)index * P, P);
+    for (int k = 1; k <= n; k++) {
+        augment_gather(&a, x, y, &d, order, 0, 1, c, seed, (uint32_t)(k - 1), "augment");
+        clrt_read(rt, x, 0, (size_t)P * sizeof(float), pics + (size_t)k * P);
+    }
+
+    int label = labels[index];
+    char *config = aug_config_describe(c);
+    char *title = xasprintf("%s (training image %d)", class_names[label % NUM_CLASSES], index);
+    char *config_line = xasprintf("augmentation: %s", config);
+    preview_png(png_path, pics, n, H, W, title, config_line);
+    if (dump_dir) {
+        dump_pixels(dump_dir, "original.f32", pics, P);
+        for (int k = 1; k <= n; k++) {
+            aug_params p = aug_draw(c, seed, (uint32_t)(k - 1), (uint32_t)index, H, W);
+            dump_params(dump_dir, k, &p, c, seed, index, (uint32_t)(k - 1), label, H, W);
+            char name[32];
+            snprintf(name, sizeof name, "aug-%d.f32", k);
+            dump_pixels(dump_dir, name, pics + (size_t)k * P, P);
+        }
+    }
+    if (!quiet) {
+        if (!aug_config_active(c)) printf("Every augmentation range is zero: every augmentation equals the original.\n");
+        printf("Wrote %s (training image %d, %s: the original and %d augmentations; augmentation: %s)\n", png_path,
+               index, class_names[label % NUM_CLASSES], n, config);
+        if (dump_dir) printf("Wrote %d parameter files and %d images to %s\n", n, n + 1, dump_dir);
+    }
+
+    free(title);
+    free(config_line);
+    free(config);
+    free(pics);
+    CL_CHECK(clReleaseMemObject(order));
+    CL_CHECK(clReleaseMemObject(x));
+    CL_CHECK(clReleaseMemObject(y));
+    augment_release(&a);
+    devset_release(&d);
+}

@@ -1,0 +1,208 @@
+#include "claug/data/augment.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "claug/util/util.h"
+
+static const char *const fill_mode_names[AUG_FILL_COUNT] = {
+    [AUG_FILL_NEAREST] = "nearest", [AUG_FILL_CONSTANT] = "constant", [AUG_FILL_REFLECT] = "reflect",
+    [AUG_FILL_WRAP] = "wrap"};
+
+int aug_fill_mode_parse(const char *name) {
+    for (int m = 0; m < AUG_FILL_COUNT; m++)
+        if (strcmp(name, fill_mode_names[m]) == 0) return m;
+    return -1;
+}
+
+const char *aug_fill_mode_name(int mode) { return mode >= 0 && mode < AUG_FILL_COUNT ? fill_mode_names[mode] : "?"; }
+
+void aug_config_default(aug_config *c) {
+    memset(c, 0, sizeof *c);
+    c->zoom_lo = c->zoom_hi = 1.0f;
+    c->fill_mode = AUG_FILL_NEAREST;
+}
+
+static bool brightness_on(const aug_config *c) { return c->brightness_lo != 0.0f || c->brightness_hi != 0.0f; }
+
+bool aug_config_active(const aug_config *c) {
+    return c->rotation_range != 0.0f || c->width_shift_range != 0.0f || c->height_shift_range != 0.0f ||
+           c->shear_range != 0.0f || c->zoom_lo != 1.0f || c->zoom_hi != 1.0f || c->horizontal_flip ||
+           c->vertical_flip || (brightness_on(c) && (c->brightness_lo != 1.0f || c->brightness_hi != 1.0f));
+}
+
+/* The bounds keep every sampling coordinate far inside int range (images are at most
+ * IDX_MAX_SIDE pixels a side) and the angle reduction of aug_sincos_deg exact. */
+static const float MAX_ANGLE = 360.0f, MAX_SHIFT = 1000.0f, MAX_FACTOR = 100.0f;
+
+bool aug_config_check(const aug_config *c, char *err, size_t errlen) {
+    /* Written as !(in range) so that NaN fails too. */
+    if (!(c->rotation_range >= 0.0f && c->rotation_range <= MAX_ANGLE))
+        snprintf(err, errlen, "--rotation-range %g: must be from 0 to %g degrees", c->rotation_range, MAX_ANGLE);
+    else if (!(c->width_shift_range >= 0.0f && c->width_shift_range <= MAX_SHIFT))
+        snprintf(err, errlen, "--width-shift-range %g: must be from 0 to %g (below 1 a fraction of the width, else pixels)",
+                 c->width_shift_range, MAX_SHIFT);
+    else if (!(c->height_shift_range >= 0.0f && c->height_shift_range <= MAX_SHIFT))
+        snprintf(err, errlen, "--height-shift-range %g: must be from 0 to %g (below 1 a fraction of the height, else pixels)",
+                 c->height_shift_range, MAX_SHIFT);
+    else if (!(c->shear_range >= 0.0f && c->shear_range <= MAX_ANGLE))
+        snprintf(err, errlen, "--shear-range %g: must be from 0 to %g degrees", c->shear_range, MAX_ANGLE);
+    else if (!(c->zoom_lo > 0.0f && c->zoom_lo <= c->zoom_hi && c->zoom_hi <= MAX_FACTOR))
+        snprintf(err, errlen, "--zoom-range %g,%g: needs 0 < LO <= HI <= %g (a single Z means 1-Z,1+Z)", c->zoom_lo, c->zoom_hi, MAX_FACTOR);
+    else if (!(c->brightness_lo >= 0.0f && c->brightness_lo <= c->brightness_hi && c->brightness_hi <= MAX_FACTOR))
+        snprintf(err, errlen, "--brightness-range %g,%g: needs 0 <= LO <= HI <= %g", c->brightness_lo, c->brightness_hi,
+                 MAX_FACTOR);
+    else if (!(c->fill_mode >= 0 && c->fill_mode < AUG_FILL_COUNT))
+        snprintf(err, errlen, "--fill-mode: unknown mode %d", c->fill_mode);
+    else if (!(c->cval >= 0.0f && c->cval <= 1.0f))
+        snprintf(err, errlen, "--cval %g: must be from 0 to 1 (pixels are scaled to [0, 1])", c->cval);
+    else
+        return true;
+    return false;
+}
+
+/* Appends ", " (unless first) and a formatted item to buf, truncating at its end. */
+static CLAUG_PRINTF(3, 4) void append_item(char *buf, size_t cap, const char *fmt, ...) {
+    size_t n = strlen(buf);
+    if (n && n + 2 < cap) {
+        memcpy(buf + n, ", ", 3);
+        n += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
+char *aug_config_describe(const aug_config *c) {
+    if (!aug_config_active(c)) return xstrdup("none");
+    char buf[512] = "";
+    if (c->rotation_range != 0.0f) append_item(buf, sizeof buf, "rotation_range=%g", c->rotation_range);
+    if (c->width_shift_range != 0.0f) append_item(buf, sizeof buf, "width_shift_range=%g", c->width_shift_range);
+    if (c->height_shift_range != 0.0f) append_item(buf, sizeof buf, "height_shift_range=%g", c->height_shift_range);
+    if (c->shear_range != 0.0f) append_item(buf, sizeof buf, "shear_range=%g", c->shear_range);
+    if (c->zoom_lo != 1.0f || c->zoom_hi != 1.0f)
+        append_item(buf, sizeof buf, "zoom_range=[%g, %g]", c->zoom_lo, c->zoom_hi);
+    if (c->horizontal_flip) append_item(buf, sizeof buf, "horizontal_flip=True");
+    if (c->vertical_flip) append_item(buf, sizeof buf, "vertical_flip=True");
+    if (brightness_on(c)) append_item(buf, sizeof buf, "brightness_range=[%g, %g]", c->brightness_lo, c->brightness_hi);
+    if (c->fill_mode != AUG_FILL_NEAREST) append_item(buf, sizeof buf, "fill_mode='%s'", aug_fill_mode_name(c->fill_mode));
+    if (c->cval != 0.0f) append_item(buf, sizeof buf, "cval=%g", c->cval);
+    return xstrdup(buf);
+}
+
+void augment_init(augmenter *a, clrt *rt, const char *options) {
+    a->rt = rt;
+    cl_program p = clrt_program(rt, "philox.h augment_params.h augment.cl", options);
+    a->gather_augment = clrt_kernel(p, "gather_augment");
+    CL_CHECK(clReleaseProgram(p));
+}
+
+void augment_release(augmenter *a) {
+    if (a->gather_augment) CL_CHECK(clReleaseKernel(a->gather_augment));
+    a->gather_augment = NULL;
+}
+
+/* given: (B, AUG_NPARAMS) explicit parameters, or NULL to draw them from (seed, epoch). */
+static void launch(augmenter *a, cl_mem x, cl_mem y, const devset *d, cl_mem order, int first, int B,
+                   const aug_config *c, cl_mem given, uint64_t seed, uint32_t epoch, const char *tag) {
+    KARGS(a->gather_augment, ARG_MEM(x), ARG_MEM(y), ARG_MEM(d->images), ARG_MEM(d->labels), ARG_MEM(order),
+          ARG_MEM(given), ARG_INT(first), ARG_INT(B), ARG_INT(d->rows), ARG_INT(d->cols), ARG_UINT((uint32_t)seed),
+          ARG_UINT((uint32_t)(seed >> 32)), ARG_UINT(epoch), ARG_FLOAT(c->rotation_range),
+          ARG_FLOAT(c->width_shift_range), ARG_FLOAT(c->height_shift_range), ARG_FLOAT(c->shear_range),
+          ARG_FLOAT(c->zoom_lo), ARG_FLOAT(c->zoom_hi), ARG_INT(c->horizontal_flip), ARG_INT(c->vertical_flip),
+          ARG_FLOAT(c->brightness_lo), ARG_FLOAT(c->brightness_hi), ARG_INT(c->fill_mode), ARG_FLOAT(c->cval));
+    /* One work-group per image; the kernel's pixel loop strides by the group's size. */
+    size_t wg = a->rt->wg_1d;
+    clrt_launch(a->rt, a->gather_augment, 1, (size_t[]){(size_t)B * wg}, (size_t[]){wg}, tag);
+}
+
+void augment_gather(augmenter *a, cl_mem x, cl_mem y, const devset *d, cl_mem order, int first, int B,
+                    const aug_config *c, uint64_t seed, uint32_t epoch, const char *tag) {
+    launch(a, x, y, d, order, first, B, c, NULL, seed, epoch, tag);
+}
+
+void augment_gather_params(augmenter *a, cl_mem x, cl_mem y, const devset *d, cl_mem order, int first, int B,
+                           const aug_config *c, const aug_params *params, const char *tag) {
+    float *rows = xmalloc((size_t)B * AUG_NPARAMS * sizeof *rows); /* (B, AUG_NPARAMS) */
+    for (int b = 0; b < B; b++) {
+        float *g = rows + (size_t)b * AUG_NPARAMS;
+        const aug_params *p = &params[b];
+        g[AUG_P_THETA] = p->theta;
+        g[AUG_P_TX] = p->tx;
+        g[AUG_P_TY] = p->ty;
+        g[AUG_P_SHEAR] = p->shear;
+        g[AUG_P_ZX] = p->zx;
+        g[AUG_P_ZY] = p->zy;
+        g[AUG_P_FLIP_H] = (float)p->flip_h;
+        g[AUG_P_FLIP_V] = (float)p->flip_v;
+        g[AUG_P_BRIGHTNESS] = p->brightness;
+    }
+    size_t bytes = (size_t)B * AUG_NPARAMS * sizeof *rows;
+    cl_mem given = clrt_alloc(a->rt, bytes);
+    clrt_write(a->rt, given, 0, bytes, rows); /* blocking: rows can go */
+    launch(a, x, y, d, order, first, B, c, given, 0, 0, tag);
+    CL_CHECK(clReleaseMemObject(given)); /* OpenCL keeps it until the kernel has run */
+    free(rows);
+}
+
+/* The pixel that index i of an axis of n pixels reads under the fill mode, folding the index
+ * back into the image one reflection or one period at a time. Constant mode clamps: only the
+ * zero-weight neighbour of a coordinate on the last pixel falls outside there. */
+static int ref_fold(int i, int n, int mode) {
+    switch (mode) {
+    case AUG_FILL_REFLECT:
+        while (i < 0 || i >= n) i = i < 0 ? -1 - i : 2 * n - 1 - i;
+        return i;
+    case AUG_FILL_WRAP:
+        while (i < 0) i += n;
+        while (i >= n) i -= n;
+        return i;
+    default: return i < 0 ? 0 : i >= n ? n - 1 : i;
+    }
+}
+
+/* The input sampled at (r, c) bilinearly, in [0, 1] units; scipy's 'constant' interpolates
+ * nothing beyond the edges: a coordinate outside [0, n - 1] on either axis is cval. */
+static float ref_sample(const uint8_t *img /* (H, W) */, int H, int W, float r, float c, const aug_config *cfg) {
+    if (cfg->fill_mode == AUG_FILL_CONSTANT && !(r >= 0.0f && r <= (float)(H - 1) && c >= 0.0f && c <= (float)(W - 1)))
+        return cfg->cval;
+    int r0 = (int)floorf(r), c0 = (int)floorf(c);
+    float fr = r - (float)r0, fc = c - (float)c0;
+    float wr[2] = {1.0f - fr, fr}, wc[2] = {1.0f - fc, fc};
+    float sum = 0.0f;
+    for (int dr = 0; dr < 2; dr++)
+        for (int dc = 0; dc < 2; dc++)
+            sum += wr[dr] * wc[dc] *
+                   (float)img[ref_fold(r0 + dr, H, cfg->fill_mode) * W + ref_fold(c0 + dc, W, cfg->fill_mode)];
+    return sum * (1.0f / 255.0f);
+}
+
+static void ref_swap(float *a, float *b) {
+    float t = *a;
+    *a = *b;
+    *b = t;
+}
+
+void ref_augment_image(float *out, const uint8_t *img, int H, int W, const aug_config *c, const aug_params *p) {
+    float m[6];
+    aug_matrix(m, p, H, W);
+    for (int r = 0; r < H; r++)
+        for (int col = 0; col < W; col++) {
+            float fr = m[0] * (float)r + m[1] * (float)col + m[2], fc = m[3] * (float)r + m[4] * (float)col + m[5];
+            out[r * W + col] = ref_sample(img, H, W, fr, fc, c);
+        }
+    /* The flips, after the affine, as whole-image passes. */
+    if (p->flip_h)
+        for (int r = 0; r < H; r++)
+            for (int col = 0; col < W / 2; col++) ref_swap(&out[r * W + col], &out[r * W + W - 1 - col]);
+    if (p->flip_v)
+        for (int r = 0; r < H / 2; r++)
+            for (int col = 0; col < W; col++) ref_swap(&out[r * W + col], &out[(H - 1 - r) * W + col]);
+    for (int i = 0; i < H * W; i++) {
+        float v = out[i] * p->brightness;
+        out[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+    }
+}

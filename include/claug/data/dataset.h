@@ -1,0 +1,28 @@
+/* Fashion-MNIST on the host: the four IDX files of a directory, checked against each other. */
+#ifndef CLAUG_DATASET_H
+#define CLAUG_DATASET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "claug/data/idx.h"
+
+enum { NUM_CLASSES = 10 };
+extern const char *const class_names[NUM_CLASSES];
+
+typedef struct {
+    idx_array train_images, train_labels; /* (60000, 28, 28), (60000) */
+    idx_array test_images, test_labels;   /* (10000, 28, 28), (10000) */
+    int rows, cols;
+} dataset;
+
+/* $CLAUG_DATA, else /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist). */
+const char *dataset_default_dir(void);
+/* Loads train-images-idx3-ubyte(.gz) and the three others from `dir`. On any problem returns
+ * false with a message naming the file and what is wrong. */
+bool dataset_load(dataset *ds, const char *dir, char *err, size_t errlen);
+/* dataset_load, or exit EXIT_USAGE with its message. */
+void dataset_load_or_die(dataset *ds, const char *dir);
+void dataset_free(dataset *ds);
+
+#endif

@@ -1,0 +1,100 @@
+/* The network: a model string -> layers with shapes, one parameter buffer (and its gradient
+ * and Adam moments) with a sub-buffer per tensor, activation buffers, and the forward and
+ * backward passes, launched without any host round-trip. */
+#ifndef CLAUG_NET_H
+#define CLAUG_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "claug/ops/act.h"
+#include "claug/runtime/clrt.h"
+#include "claug/ops/conv.h"
+#include "claug/ops/dense.h"
+#include "claug/ops/dropout.h"
+#include "claug/ops/loss.h"
+#include "claug/ops/optim.h"
+#include "claug/ops/pool.h"
+
+/* The tutorial's model, and the same with dropout (DESIGN.md, "The seed model"). */
+#define MODEL_SEED \
+    "conv32x3,relu,conv32x3,relu,maxpool2,conv32x3,relu,maxpool2,flatten,dense128,relu,dense10,softmax"
+#define MODEL_SEED_DROPOUT                                                                                 \
+    "conv32x3,relu,conv32x3,relu,maxpool2,dropout0.25,conv32x3,relu,maxpool2,dropout0.25,flatten,dense128," \
+    "relu,dropout0.5,dense10,softmax"
+
+typedef enum { LAYER_CONV, LAYER_RELU, LAYER_MAXPOOL, LAYER_DROPOUT, LAYER_FLATTEN, LAYER_DENSE, LAYER_SOFTMAX } layer_kind;
+
+typedef struct {
+    layer_kind kind;
+    char name[32];       /* Keras' naming: conv2d, conv2d_1, max_pooling2d, dense_1, ... */
+    int c, h, w;         /* input shape of one sample */
+    int oc, oh, ow;      /* output shape of one sample */
+    int size;            /* conv: kernel size; maxpool: window; dense: units */
+    float rate;          /* dropout */
+    bool relu;           /* conv or dense whose following relu it computes */
+    bool fused;          /* a relu computed by the layer before it */
+    long params;         /* trainable parameters */
+    size_t w_off, b_off; /* in floats, in the parameter buffer */
+    /* device state (net_create) */
+    cl_mem weight, bias, dweight, dbias; /* sub-buffers of params and grads */
+    cl_mem out;          /* (B, oc, oh, ow) the layer's own output buffer, when it has one */
+    cl_mem arg;          /* maxpool: (B, oc, oh, ow) uchar argmax */
+    cl_mem in, y;        /* the last forward's input and output */
+    conv_layer conv;
+    char tag_fwd[48], tag_bwd[48];
+} layer;
+
+/* Parses a model string (or the names "seed", "seed-dropout") for inputs (c, h, w) and
+ * `classes` outputs: tokens convNxK, relu, maxpoolS, dropoutR, flatten, denseN, softmax; the
+ * last two must be dense<classes>, softmax. Fills layers (without device state) and the
+ * canonical string. False with a message naming the bad token otherwise. */
+bool model_parse(const char *spec, int c, int h, int w, int classes, layer **layers, int *nlayers, char **canonical,
+                 char *err, size_t errlen);
+
+typedef struct {
+    clrt *rt;
+    char *spec; /* canonical model string */
+    layer *L;
+    int nl;
+    int in_c, in_h, in_w, classes, max_batch;
+    long param_count;  /* trainable parameters (Keras' count) */
+    size_t nparams;    /* floats in the parameter buffer, alignment padding included */
+    cl_mem params, grads, adam_m, adam_v; /* (nparams) */
+    cl_mem x;          /* (B, in_c, in_h, in_w) the input batch */
+    cl_mem labels;     /* (B) int */
+    cl_mem gbuf[2];    /* (B, largest activation) gradients, used in turn */
+    act_kernels act;
+    pool_kernels pool;
+    dropout_kernels drop;
+    loss_kernels loss;
+    optim_kernels optim;
+    dense_ctx dense;
+    conv_ctx conv;
+} net;
+
+/* Parses (exit 2 naming the bad token on failure), allocates everything for batches up to
+ * max_batch, and builds the kernels with the given convolution tuning. */
+net *net_create(clrt *rt, const char *spec, int c, int h, int w, int classes, int max_batch, const conv_tuning *ct);
+void net_free(net *n);
+/* Keras-style summary: layer, output shape, parameters, totals. */
+void net_summary(const net *n, FILE *f);
+
+/* Glorot-uniform weights from Philox(seed, CLAUG_STREAM_INIT, tensor, element / 4), zero
+ * biases (Keras' defaults); zero Adam moments. Computed on the host, uploaded once. */
+void net_init_params(net *n, uint64_t seed);
+/* The parameter buffer to and from the host ((nparams) floats). */
+void net_read_params(net *n, float *host);
+void net_write_params(net *n, const float *host);
+void net_reset_optimizer(net *n);
+
+/* Forward pass of n->x through the layers (dropout active when train); returns the logits
+ * buffer (B, classes). `step` keys the dropout masks. */
+cl_mem net_forward(net *n, int B, bool train, uint64_t seed, uint32_t step);
+/* Backward pass from the logits' gradient in n->gbuf[0]; fills n->grads. */
+void net_backward(net *n, int B, uint64_t seed, uint32_t step);
+/* One Adam step over every parameter (step t counts from 1). */
+void net_adam(net *n, double lr, long t);
+
+#endif
