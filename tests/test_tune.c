@@ -252,7 +252,10 @@ static const char *bad_kernel_dir(void) {
 
 static void test_bad_conv_candidate(void) {
     clrt *rt = clrt_open(NULL, bad_kernel_dir());
-    tune_conv_problem *p = tune_conv_problem_new(rt, 2, 7);
+    int nl;
+    layer *L = model_layers(MODEL_SEED, &nl, NULL);
+    tune_conv_problem *p = tune_conv_problem_new(rt, L, nl, 2, 7);
+    free(L);
     conv_tuning bad, good;
     conv_tuning_default(&good, rt);
     good.local_tiles = false;
@@ -335,7 +338,10 @@ static void test_clblast(clrt *rt) {
     /* WGD 24 is not a multiple of MDIMCD * VWMD = 16: CLBlast compiles it and computes garbage. */
     static const size_t wrong_v[10] = {24, 16, 16, 16, 16, 2, 1, 1, 1, 1};
     gemm_candidate c[3] = {direct(good_v, 10), direct(wrong_v, 10), direct(good_v, 9) /* PADB missing */};
-    tune_gemm_problem *p = tune_gemm_problem_new(rt, 4, 11);
+    int nl;
+    layer *L = model_layers(MODEL_SEED, &nl, NULL);
+    tune_gemm_problem *p = tune_gemm_problem_new(rt, L, nl, 4, 11);
+    free(L);
     tune_config cfg = {.batch_size = 4, .rounds = 3, .seed = 11};
     gemm_tune_result r;
     tune_gemm(p, c, 3, &cfg, &r);
@@ -408,7 +414,10 @@ static void test_validated(clrt *rt) {
           "uncompilable CLBlast parameters: '%s' / '%s'", desc, err);
     /* CLBlast is back to its own parameters: the GEMMs run and agree with the reference. */
     CHECK(!tune_clblast_overridden(), "CLBlast still overridden after the failed trial");
-    tune_gemm_problem *p = tune_gemm_problem_new(rt, 32, 3);
+    int nl;
+    layer *L = model_layers(MODEL_SEED, &nl, NULL);
+    tune_gemm_problem *p = tune_gemm_problem_new(rt, L, nl, 32, 3);
+    free(L);
     double worst;
     gemm_tuning none = {0};
     int st = tune_gemm_check(p, &none, &worst);

@@ -13,6 +13,7 @@
 
 #include "claug/data/augment.h"
 #include "claug/data/batch.h"
+#include "claug/data/dataset.h"
 #include "claug/util/json.h"
 #include "claug/model/net.h"
 #include "claug/model/train.h"
@@ -20,7 +21,7 @@
 #include "philox.h"
 
 /* Fashion-MNIST's shapes and sizes: the synthetic data set and the epoch estimate. */
-enum { SIDE = 28, CLASSES = 10, TRAIN_IMAGES = 60000, TEST_IMAGES = 10000 };
+enum { SIDE = IMAGE_SIDE, TRAIN_IMAGES = 60000, TEST_IMAGES = 10000 };
 /* Untimed runs before the timed ones: the first runs pay for lazy set-up in some drivers and
  * in CLBlast (which builds its kernels at its first call). */
 enum { WARMUP_RUNS = 2 };
@@ -288,7 +289,7 @@ static void data_init(data_ctx *d, clrt *rt, uint64_t seed) {
         philox4 r = claug_random4(seed, BENCH_STREAM, 3, (uint32_t)(i / 16), 0);
         for (size_t j = 0; j < 16 && i + j < bytes; j++) img[i + j] = (uint8_t)(r.v[j / 4] >> (8 * (j % 4)));
     }
-    for (int i = 0; i < TRAIN_IMAGES; i++) lab[i] = (uint8_t)(img[(size_t)i * P] % CLASSES);
+    for (int i = 0; i < TRAIN_IMAGES; i++) lab[i] = (uint8_t)(img[(size_t)i * P] % NUM_CLASSES);
     idx_array images = {TRAIN_IMAGES, SIDE, SIDE, img}, labels = {TRAIN_IMAGES, 1, 1, lab};
     devset_upload(&d->set, rt, &images, &labels);
     free(img);
@@ -325,7 +326,7 @@ typedef struct {
  * training makes; returns the seconds clrt_program spent. */
 static double model_open(model_ctx *m, clrt *rt, const conv_tuning *ct, int B, uint64_t seed) {
     double before = rt->build_seconds;
-    m->n = net_create(rt, MODEL_SEED, 1, SIDE, SIDE, CLASSES, B, ct);
+    m->n = net_create(rt, MODEL_SEED, IMAGE_CHANNELS, SIDE, SIDE, NUM_CLASSES, B, ct);
     batcher_init(&m->gather, rt);
     augment_init(&m->aug, rt, "");
     double built = rt->build_seconds - before;
@@ -496,7 +497,10 @@ static cl_mem random_buffer(clrt *rt, size_t n, uint64_t seed, uint32_t which) {
 static void bench_sgemm(bench *b) {
     clrt *rt = b->rt;
     dense_gemm_shape shapes[12];
-    int ns = dense_gemm_shapes(shapes, 12, b->c->batch_size);
+    int nl;
+    layer *L = model_layers(MODEL_SEED, &nl, NULL);
+    int ns = net_gemm_shapes(shapes, 12, L, nl, b->c->batch_size);
+    free(L);
     size_t amax = 0, bmax = 0, cmax = 0;
     for (int i = 0; i < ns; i++) {
         const dense_gemm_shape *g = &shapes[i];
@@ -759,7 +763,7 @@ void bench_run(clrt *rt, const bench_config *c) {
     /* Before the cache directory is swapped below: the tuning file lives in the user's. */
     tuning tu;
     char tuned[2600], details[1024];
-    tuning_load(rt, MODEL_SEED, 1, SIDE, SIDE, CLASSES, c->batch_size, &tu, tuned, sizeof tuned);
+    tuning_load(rt, MODEL_SEED, IMAGE_CHANNELS, SIDE, SIDE, NUM_CLASSES, c->batch_size, &tu, tuned, sizeof tuned);
     b.conv = tu.conv;
     tuning_describe(details, sizeof details, &tu);
     char *tuning = xasprintf("%s. %s", tuned, details);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claug/data/dataset.h"
 #include "philox.h"
 
 /* ---- the model string ------------------------------------------------------------------- */
@@ -168,6 +169,38 @@ bool model_parse(const char *spec, int c, int h, int w, int classes, layer **lay
     *nlayers = n;
     *canonical = canon;
     return true;
+}
+
+layer *model_layers(const char *spec, int *nlayers, char **canonical) {
+    layer *L;
+    char *canon, err[512];
+    if (!model_parse(spec, IMAGE_CHANNELS, IMAGE_SIDE, IMAGE_SIDE, NUM_CLASSES, &L, nlayers, &canon, err, sizeof err))
+        die(EXIT_USAGE, "%s", err);
+    if (canonical)
+        *canonical = canon;
+    else
+        free(canon);
+    return L;
+}
+
+int net_gemm_shapes(dense_gemm_shape *out, int max, const layer *L, int nl, int B) {
+    int n = 0;
+    bool params_below = false;
+    for (int i = 0; i < nl && n + 3 <= max; i++) {
+        if (L[i].kind == LAYER_DENSE) {
+            size_t in = (size_t)L[i].c, o = (size_t)L[i].oc, b = (size_t)B;
+            dense_gemm_shape *s = out + n;
+            s[0] = (dense_gemm_shape){"", false, true, b, o, in};  /* y (B, OUT) = x W^T */
+            s[1] = (dense_gemm_shape){"", true, false, o, in, b};  /* dW (OUT, IN) = dy^T x */
+            s[2] = (dense_gemm_shape){"", false, false, b, in, o}; /* dx (B, IN) = dy W */
+            snprintf(s[0].name, sizeof s[0].name, "%s forward", L[i].name);
+            snprintf(s[1].name, sizeof s[1].name, "%s weight gradient", L[i].name);
+            snprintf(s[2].name, sizeof s[2].name, "%s input gradient", L[i].name);
+            n += params_below ? 3 : 2;
+        }
+        params_below |= L[i].params > 0;
+    }
+    return n;
 }
 
 /* ---- the network on the device ---------------------------------------------------------- */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "claug/model/net.h"
+#include "claug/util/util.h"
 
 void dense_init(dense_ctx *d, clrt *rt, act_kernels *act) {
     d->rt = rt;
@@ -89,31 +89,4 @@ void ref_dense_backward(float *dx, float *dw, float *db, float *dy, const float 
             for (int o = 0; o < OUT; o++) acc += dy[(size_t)s * OUT + o] * w[(size_t)o * IN + i];
             dx[(size_t)s * IN + i] = acc;
         }
-}
-
-/* The seed model on Fashion-MNIST: 28 x 28 inputs, 10 classes. */
-int dense_gemm_shapes(dense_gemm_shape *out, int max, int B) {
-    layer *L;
-    int nl, n = 0;
-    char *canonical, err[256];
-    if (!model_parse(MODEL_SEED, 1, 28, 28, 10, &L, &nl, &canonical, err, sizeof err))
-        die(EXIT_DEVICE, "the seed model does not parse: %s", err);
-    bool params_below = false;
-    for (int i = 0; i < nl && n + 3 <= max; i++) {
-        if (L[i].kind == LAYER_DENSE) {
-            size_t in = (size_t)L[i].c, o = (size_t)L[i].oc, b = (size_t)B;
-            dense_gemm_shape *s = out + n;
-            s[0] = (dense_gemm_shape){"", false, true, b, o, in};  /* y (B, OUT) = x W^T */
-            s[1] = (dense_gemm_shape){"", true, false, o, in, b};  /* dW (OUT, IN) = dy^T x */
-            s[2] = (dense_gemm_shape){"", false, false, b, in, o}; /* dx (B, IN) = dy W */
-            snprintf(s[0].name, sizeof s[0].name, "%s forward", L[i].name);
-            snprintf(s[1].name, sizeof s[1].name, "%s weight gradient", L[i].name);
-            snprintf(s[2].name, sizeof s[2].name, "%s input gradient", L[i].name);
-            n += params_below ? 3 : 2;
-        }
-        params_below |= L[i].params > 0;
-    }
-    free(L);
-    free(canonical);
-    return n;
 }

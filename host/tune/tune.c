@@ -18,7 +18,6 @@
 /* v2 added the model; a v1 file holds the seed model's tuning, the only one `claug tune` made. */
 static const char file_magic[] = "claug tuning v2", file_magic_v1[] = "claug tuning v1";
 /* The inputs `claug tune` searches on: Fashion-MNIST's. */
-enum { TUNE_C = 1, TUNE_SIDE = 28, TUNE_CLASSES = 10 };
 /* Tuned tiles are checked on the seed model's convolutions at this batch: their correctness
  * does not depend on it, and the plain-C reference is slow. */
 enum { CHECK_CONV_BATCH = 2 };
@@ -36,7 +35,7 @@ static layer *parse_model(const char *model, int c, int h, int w, int classes, i
 static char *seed_model(void) {
     int nl;
     char *canonical;
-    free(parse_model(MODEL_SEED, TUNE_C, TUNE_SIDE, TUNE_SIDE, TUNE_CLASSES, &nl, &canonical));
+    free(model_layers(MODEL_SEED, &nl, &canonical));
     return canonical;
 }
 
@@ -435,7 +434,10 @@ static void split_layers(family *f, const layer *run, int nrun, const layer *fil
 
 /* The file's tiles built and run on the seed model's convolutions; false with a warning. */
 static bool conv_trial(clrt *rt, const conv_tuning *ct, const char *path) {
-    tune_conv_problem *p = tune_conv_problem_new(rt, CHECK_CONV_BATCH, CHECK_SEED);
+    int nl;
+    layer *L = model_layers(MODEL_SEED, &nl, NULL);
+    tune_conv_problem *p = tune_conv_problem_new(rt, L, nl, CHECK_CONV_BATCH, CHECK_SEED);
+    free(L);
     bool fwd_ok, dw_ok;
     double worst;
     char why[2048], d[256];
@@ -455,7 +457,10 @@ static bool conv_trial(clrt *rt, const conv_tuning *ct, const char *path) {
 /* The file's CLBlast parameters applied and run on the seed model's GEMMs at the batch; on
  * failure CLBlast is put back to its own parameters and false returned with a warning. */
 static bool gemm_trial(clrt *rt, const gemm_tuning *g, int batch, const char *path) {
-    tune_gemm_problem *p = tune_gemm_problem_new(rt, batch, CHECK_SEED);
+    int nl;
+    layer *L = model_layers(MODEL_SEED, &nl, NULL);
+    tune_gemm_problem *p = tune_gemm_problem_new(rt, L, nl, batch, CHECK_SEED);
+    free(L);
     double worst;
     int st = tune_gemm_check(p, g, &worst);
     tune_gemm_problem_free(p);
@@ -526,7 +531,7 @@ void tuning_load(clrt *rt, const char *model, int c, int h, int w, int classes, 
     layer *run = parse_model(model, c, h, w, classes, &nrun, &canonical), *file = NULL;
     free(canonical);
     if (f.from_file) {
-        file = parse_model(f.model, TUNE_C, TUNE_SIDE, TUNE_SIDE, TUNE_CLASSES, &nfile, &canonical);
+        file = model_layers(f.model, &nfile, &canonical);
         free(canonical);
     }
     for (int i = 0; i < 2; i++) split_layers(&fam[i], run, nrun, file, nfile, batch == f.batch_size);
@@ -625,7 +630,9 @@ void tune_run(clrt *rt, const tune_config *c, bool quick, const conv_space *conv
         cs = *conv_override;
     else
         conv_space_default(&cs, rt, quick);
-    tune_conv_problem *cp = tune_conv_problem_new(rt, c->batch_size, c->seed);
+    int nl;
+    layer *L = model_layers(MODEL_SEED, &nl, NULL);
+    tune_conv_problem *cp = tune_conv_problem_new(rt, L, nl, c->batch_size, c->seed);
     conv_tune_result cr;
     tune_conv(cp, &cs, c, &cr);
     tune_conv_problem_free(cp);
@@ -637,13 +644,14 @@ void tune_run(clrt *rt, const tune_config *c, bool quick, const conv_space *conv
         const gemm_candidate *gc = gemm_override;
         int n = ngemm_override;
         if (!gc) n = gemm_candidates_default(list, TUNE_MAX_CANDIDATES, rt, quick), gc = list;
-        tune_gemm_problem *gp = tune_gemm_problem_new(rt, c->batch_size, c->seed);
+        tune_gemm_problem *gp = tune_gemm_problem_new(rt, L, nl, c->batch_size, c->seed);
         gemm_tune_result gr;
         tune_gemm(gp, gc, n, c, &gr);
         tune_gemm_problem_free(gp);
         out->gemm = gr.after;
         print_gemm_result(&gr);
     }
+    free(L);
     /* What the driver made of every build tried: the figures tools/portability.sh predicts. */
     if (rt->is_gpu) clrt_print_kernel_report(stdout, rt);
 

@@ -13,7 +13,6 @@
 /* A Philox stream of the tuner's own data. */
 enum { TUNE_STREAM = 101 };
 /* Fashion-MNIST's shapes: the seed model is tuned for them. */
-enum { SIDE = 28, CLASSES = 10 };
 /* The winner replaces the defaults only when faster by more than the noise of interleaved medians
  * on a shared machine, so that a re-run does not flip between equals. */
 static const double KEEP_MARGIN = 0.97;
@@ -79,15 +78,10 @@ static void case_init(clrt *rt, conv_case *c, int B, uint64_t seed, uint32_t lay
     free(x), free(w), free(b), free(dy);
 }
 
-tune_conv_problem *tune_conv_problem_new(clrt *rt, int batch, uint64_t seed) {
+tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed) {
     tune_conv_problem *p = xcalloc(1, sizeof *p);
     p->rt = rt;
     p->B = batch;
-    layer *L;
-    int nl;
-    char *canonical, err[256];
-    if (!model_parse(MODEL_SEED, 1, SIDE, SIDE, CLASSES, &L, &nl, &canonical, err, sizeof err))
-        die(EXIT_DEVICE, "the seed model does not parse: %s", err);
     bool params_below = false;
     for (int i = 0; i < nl && p->nl < TUNE_MAX_LAYERS; i++) {
         if (L[i].kind == LAYER_CONV) {
@@ -100,8 +94,6 @@ tune_conv_problem *tune_conv_problem_new(clrt *rt, int batch, uint64_t seed) {
         }
         params_below |= L[i].params > 0;
     }
-    free(L);
-    free(canonical);
     return p;
 }
 

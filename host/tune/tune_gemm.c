@@ -67,13 +67,13 @@ static void ref_gemm(float *c, const float *a, const float *b, const dense_gemm_
         }
 }
 
-tune_gemm_problem *tune_gemm_problem_new(clrt *rt, int batch, uint64_t seed) {
+tune_gemm_problem *tune_gemm_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed) {
     tune_gemm_problem *p = xcalloc(1, sizeof *p);
     p->rt = rt;
     dense_init(&p->dense, rt, NULL); /* GEMMs only: no bias or activation */
     bench_kernels_init(&p->marks, rt);
     dense_gemm_shape shapes[TUNE_MAX_GEMMS];
-    p->n = dense_gemm_shapes(shapes, TUNE_MAX_GEMMS, batch);
+    p->n = net_gemm_shapes(shapes, TUNE_MAX_GEMMS, L, nl, batch);
     for (int i = 0; i < p->n; i++) {
         gemm_case *g = &p->g[i];
         g->s = shapes[i];

@@ -7,7 +7,9 @@
 
 #include "claug/data/idx.h"
 
-enum { NUM_CLASSES = 10 };
+/* Fashion-MNIST's geometry, for code that sizes the model before (or without) loading the data:
+ * one grey channel of 28 x 28, 10 classes. */
+enum { IMAGE_CHANNELS = 1, IMAGE_SIDE = 28, NUM_CLASSES = 10 };
 extern const char *const class_names[NUM_CLASSES];
 
 typedef struct {

@@ -52,6 +52,13 @@ typedef struct {
  * canonical string. False with a message naming the bad token otherwise. */
 bool model_parse(const char *spec, int c, int h, int w, int classes, layer **layers, int *nlayers, char **canonical,
                  char *err, size_t errlen);
+/* model_parse at Fashion-MNIST's geometry, for a spec already checked (or the seed model's):
+ * exits EXIT_USAGE with the parser's message if it does not parse. canonical may be NULL. */
+layer *model_layers(const char *spec, int *nlayers, char **canonical);
+/* The GEMMs the dense layers of L issue at batch B: forward y = x W^T, then dW = dy^T x and
+ * dx = dy W (no dx for a first layer with parameters), as tuning and the benchmark time them.
+ * Returns the count (at most max). */
+int net_gemm_shapes(dense_gemm_shape *out, int max, const layer *L, int nl, int B);
 
 typedef struct {
     clrt *rt;

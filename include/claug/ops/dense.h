@@ -41,10 +41,6 @@ typedef struct {
     bool ta, tb;
     size_t m, n, k;
 } dense_gemm_shape;
-/* The GEMMs of the seed model's dense layers at batch B: forward y = x W^T, then dW = dy^T x and
- * dx = dy W (no dx for a first layer with parameters), as tuning and the benchmark time them.
- * Returns the count (at most max). */
-int dense_gemm_shapes(dense_gemm_shape *out, int max, int B);
 
 void ref_dense_forward(float *y, const float *x, const float *w, const float *b, int B, int IN, int OUT, int relu);
 void ref_dense_backward(float *dx, float *dw, float *db, float *dy, const float *x, const float *w, const float *y,

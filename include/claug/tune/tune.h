@@ -13,6 +13,7 @@
 #include "claug/runtime/clrt.h"
 #include "claug/ops/conv.h"
 #include "claug/ops/dense.h"
+#include "claug/model/net.h"
 
 enum {
     CLBLAST_MAX_PARAMS = 16,
@@ -123,7 +124,7 @@ int conv_space_builds(conv_tuning *out, const conv_space *s, const conv_tuning *
 /* The seed model's convolution layers at one batch size, with seeded data on the device and the
  * plain-C references' outputs. */
 typedef struct tune_conv_problem tune_conv_problem;
-tune_conv_problem *tune_conv_problem_new(clrt *rt, int batch, uint64_t seed);
+tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed);
 void tune_conv_problem_free(tune_conv_problem *p);
 /* Builds the kernels with tuning t, runs every layer forward and backward (no input gradient for
  * the first, as in training) on NaN-poisoned outputs and compares y, dx, dw, db with the
@@ -152,7 +153,7 @@ int gemm_candidates_default(gemm_candidate *out, int max, const clrt *rt, bool q
 
 /* The seed model's GEMMs with seeded inputs and the references' outputs. */
 typedef struct tune_gemm_problem tune_gemm_problem;
-tune_gemm_problem *tune_gemm_problem_new(clrt *rt, int batch, uint64_t seed);
+tune_gemm_problem *tune_gemm_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed);
 void tune_gemm_problem_free(tune_gemm_problem *p);
 /* Applies g and runs every GEMM on poisoned outputs: CLBlast's status (0: all ran) and the largest
  * |got - ref| / (1e-4 + 1e-4 |ref|) into *worst (<= 1 passes; infinite when they did not run). */
