@@ -57,7 +57,7 @@ enum {
 /* U(lo, hi) from u in [0, 1). */
 AUG_FN float aug_lerp(float lo, float hi, float u) { return lo + (hi - lo) * u; }
 
-/* U(-F, F) in pixels: F < 1 is a fraction of `size` (DESIGN.md, Keras). */
+/* U(-F, F) in pixels: F < 1 is a fraction of `size`, as Keras reads the shift ranges. */
 AUG_FN float aug_shift(float range, int size, float u) {
     if (range == 0.0f) return 0.0f;
     float t = aug_lerp(-range, range, u);

@@ -1,5 +1,4 @@
-/* Benchmark kernels: the FP32 peak (chains of FMAs), the copy bandwidth, and an empty kernel
- * whose events bracket work enqueued by a library (CLBlast) that does not expose its own.
+/* Benchmark kernels: the FP32 peak (chains of FMAs) and the copy bandwidth.
  *
  * Tunables (-D build options):
  *   BENCH_CHAINS  independent float8 FMA chains per work-item: enough that the FMA units never
@@ -49,6 +48,3 @@ __kernel void bench_copy(__global float4 *dst,       /* (n) */
     int i = get_global_id(0);
     if (i < n) dst[i] = src[i];
 }
-
-/* Does nothing: its events mark points in the queue. */
-__kernel void bench_mark(void) {}

@@ -22,29 +22,32 @@
  *   conv_bwd_prep      N * CO8/8 * (OH + 2P), P = need_dx ? K-1 : 0
  *   conv_bwd_w_finish  CO * (T+1)
  *
- * Tunables (-D build options):
+ * Tunables (-D build options; include/claug/ops/conv.h's CONV_TUNABLES lists them with their ranges, and
+ * the host passes each build only those of the variant it uses; the #ifndef defaults below are
+ * that list's CPU column):
  *   CPU variant (conv_fwd, conv_bwd_w): a work-item owns a register tile of float8
  *   accumulators and streams over the whole reduction; no local memory, no barriers.
  *     CONV_TP    forward: output pixels per work-item, flattened over (n, y, x) so that a tile
- *                may span rows and images                                          default 6
- *     CONV_CB    forward: blocks of 8 output channels per work-item                 default 2
- *     CONV_WT    weight gradient: taps (ci, kh, kw) per work-item                    default 6
- *     CONV_WCB   weight gradient: blocks of 8 output channels per work-item          default 2
+ *                may span rows and images
+ *     CONV_CB    forward: blocks of 8 output channels per work-item
+ *     CONV_WT    weight gradient: taps (ci, kh, kw) per work-item
+ *     CONV_WCB   weight gradient: blocks of 8 output channels per work-item
  *     CONV_KFAST kernel size that gets a fully unrolled kw loop in conv_fwd; other sizes
- *                take the generic loop                                             default 3
+ *                take the generic loop
  *     TP*CB (and WT*WCB) float8 accumulators plus CB weight vectors and one broadcast must
  *     fit the vector registers: 12 accumulators suit AVX2's 16 ymm registers.
  *     Any local size works; `claug tune` measures the best on each device.
  *   GPU variant (conv_fwd_lm, conv_bwd_w_lm): local-memory tiled implicit GEMM.
  *     CONV_LM_TM  forward: output pixels per work-group tile;
- *                 weight gradient: taps per work-group tile                        default 64
- *     CONV_LM_TN  output channels per work-group tile                              default 32
+ *                 weight gradient: taps per work-group tile
+ *     CONV_LM_TN  output channels per work-group tile
  *     CONV_LM_KC  reduction chunk staged in local memory between barriers
- *                 (taps for the forward, pixels for the weight gradient)           default 16
- *     CONV_LM_RM  register tile rows per work-item (pixels fwd, taps dW)           default 4
- *     CONV_LM_RN  register tile columns per work-item (output channels)            default 2
+ *                 (taps for the forward, pixels for the weight gradient)
+ *     CONV_LM_RM  register tile rows per work-item (pixels fwd, taps dW)
+ *     CONV_LM_RN  register tile columns per work-item (output channels)
  *     CONV_LM_TM must be a multiple of CONV_LM_RM and CONV_LM_TN of CONV_LM_RN; the local size
- *     is fixed by them (see above, and reqd_work_group_size).
+ *     is fixed by them (see above, and reqd_work_group_size), and the host reads it back from
+ *     the built kernel.
  */
 
 #ifndef CONV_TP

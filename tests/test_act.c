@@ -1,5 +1,6 @@
 /* ReLU and bias (+ ReLU): the kernels against the C references (bit for bit: no rounding
  * choices), in place and out of place, and the references' gradients by finite differences. */
+/* ctest: labels=kernel timeout=60 */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "claug/ops/act.h"
 #include "devbuf.h"
 #include "fd.h"
+#include "tol.h"
 
 enum { N_ELEM = 3 * 5 * 7 * 7, B = 7, N = 37 };
 
@@ -26,15 +28,15 @@ static void test_relu(act_kernels *k, clrt *rt) {
     relu_forward(k, by, bx, N_ELEM, "relu");
     clrt_read(rt, by, 0, sizeof got, got);
     ref_relu_forward(y, x, N_ELEM);
-    check_close("relu_forward vs ref", got, y, N_ELEM, 0, 0);
+    check_close("relu_forward vs ref", got, y, N_ELEM, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
     relu_forward(k, bx, bx, N_ELEM, "relu"); /* in place */
     clrt_read(rt, bx, 0, sizeof got, got);
-    check_close("relu_forward in place vs ref", got, y, N_ELEM, 0, 0);
+    check_close("relu_forward in place vs ref", got, y, N_ELEM, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
 
     relu_backward(k, bdy, bdy, by, N_ELEM, "relu"); /* in place */
     clrt_read(rt, bdy, 0, sizeof got, got);
     ref_relu_backward(want, dy, y, N_ELEM);
-    check_close("relu_backward in place vs ref", got, want, N_ELEM, 0, 0);
+    check_close("relu_backward in place vs ref", got, want, N_ELEM, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
     int zeroed = 0;
     for (int i = 0; i < N_ELEM; i++) zeroed += want[i] == 0.0f;
     CHECK(zeroed > N_ELEM / 4 && zeroed < 3 * N_ELEM / 4, "relu_backward masked %d of %d", zeroed, N_ELEM);
@@ -64,7 +66,7 @@ static void test_relu_fd(void) {
     fd_gradient(fd, x, N_ELEM, 1e-2f, relu_f, &c);
     ref_relu_forward(y, x, N_ELEM);
     ref_relu_backward(g, r, y, N_ELEM);
-    check_close("ref_relu_backward vs finite differences", g, fd, N_ELEM, 1e-5, 1e-4);
+    check_close("ref_relu_backward vs finite differences", g, fd, N_ELEM, TOL_FD_RELU_ATOL, TOL_FD_RELU_RTOL);
 }
 
 static void test_bias_act(act_kernels *k, clrt *rt, int relu) {
@@ -78,15 +80,18 @@ static void test_bias_act(act_kernels *k, clrt *rt, int relu) {
     bias_act_forward(k, by, bb, B, N, relu, "bias_act");
     clrt_read(rt, by, 0, sizeof got, got);
     ref_bias_act_forward(y, bias, B, N, relu);
-    check_close(relu ? "bias_act_forward relu vs ref" : "bias_act_forward vs ref", got, y, B * N, 0, 0);
+    check_close(relu ? "bias_act_forward relu vs ref" : "bias_act_forward vs ref", got, y, B * N, TOL_EXACT_ATOL,
+                TOL_EXACT_RTOL);
 
     bias_act_backward(k, bdb, bdy, by, B, N, relu, "bias_act");
     clrt_read(rt, bdb, 0, sizeof gdb, gdb);
     clrt_read(rt, bdy, 0, sizeof got, got);
     memcpy(want, dy, sizeof dy);
     ref_bias_act_backward(db, want, y, B, N, relu);
-    check_close(relu ? "bias_act_backward relu db vs ref" : "bias_act_backward db vs ref", gdb, db, N, 0, 0);
-    check_close(relu ? "bias_act_backward relu dy vs ref" : "bias_act_backward dy vs ref", got, want, B * N, 0, 0);
+    check_close(relu ? "bias_act_backward relu db vs ref" : "bias_act_backward db vs ref", gdb, db, N, TOL_EXACT_ATOL,
+                TOL_EXACT_RTOL);
+    check_close(relu ? "bias_act_backward relu dy vs ref" : "bias_act_backward dy vs ref", got, want, B * N,
+                TOL_EXACT_ATOL, TOL_EXACT_RTOL);
     release(by);
     release(bb);
     release(bdy);
@@ -120,16 +125,16 @@ static void test_bias_act_fd(int relu) {
     bias_f(&c);
     memcpy(dy, r, sizeof r);
     ref_bias_act_backward(db, dy, y, B, N, relu);
-    check_close(relu ? "ref_bias_act_backward relu db vs fd" : "ref_bias_act_backward db vs fd", db, fdb, N, 1e-4,
-                1e-4);
-    check_close(relu ? "ref_bias_act_backward relu dy vs fd" : "ref_bias_act_backward dy vs fd", dy, fdz, B * N, 1e-4,
-                1e-4);
+    check_close(relu ? "ref_bias_act_backward relu db vs fd" : "ref_bias_act_backward db vs fd", db, fdb, N,
+                TOL_FD_LINEAR_ATOL, TOL_FD_LINEAR_RTOL);
+    check_close(relu ? "ref_bias_act_backward relu dy vs fd" : "ref_bias_act_backward dy vs fd", dy, fdz, B * N,
+                TOL_FD_LINEAR_ATOL, TOL_FD_LINEAR_RTOL);
 }
 
 int main(void) {
     clrt *rt = clrt_open(NULL, NULL);
     act_kernels k;
-    act_init(&k, rt, "");
+    act_init(&k, rt);
     test_relu(&k, rt);
     test_relu_fd();
     for (int relu = 0; relu <= 1; relu++) {

@@ -1,6 +1,7 @@
 /* Augmentation: the device kernel gather_augment against the plain-C reference and against exact
  * permutations computed here from their definitions; the parameter draws against their
  * documented definition; batch-size independence; `claug augment` (bad options, --dump). */
+/* ctest: labels=kernel,e2e timeout=60 */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "claug/data/augment.h"
 #include "claug/data/batch.h"
 #include "claug/data/dataset.h"
+#include "tol.h"
 
 static clrt *rt;
 static augmenter aug;
@@ -352,7 +354,7 @@ static void test_random(const imageset *s, int n_images) {
         }
         char what[64];
         snprintf(what, sizeof what, "random %s %dx%d x%d", aug_fill_mode_name(mode), s->H, s->W, n);
-        check_close(what, got, want, (size_t)n * P, 1e-5, 0);
+        check_close(what, got, want, (size_t)n * P, TOL_AUGMENT_ATOL, TOL_AUGMENT_RTOL);
         free(got);
         free(want);
     }
@@ -545,7 +547,7 @@ static void test_dump(const dataset *ds) {
         ref_augment_image(want, img, H, W, &c, &q);
         char what[64];
         snprintf(what, sizeof what, "dump: aug-%d (theta %.1f)", k, (double)q.theta);
-        check_close(what, got, want, (size_t)P, 1e-5, 0);
+        check_close(what, got, want, (size_t)P, TOL_AUGMENT_ATOL, TOL_AUGMENT_RTOL);
         free(got);
         free(path);
     }
@@ -561,7 +563,7 @@ int main(void) {
     char err[512];
     if (!dataset_load(&ds, dataset_default_dir(), err, sizeof err)) die(1, "%s", err);
     rt = clrt_open(NULL, NULL);
-    augment_init(&aug, rt, "");
+    augment_init(&aug, rt);
     batcher_init(&bat, rt);
 
     /* The first 4096 training images; and 5 odd, non-square random images. */

@@ -4,6 +4,7 @@
  * against its definition; `--compare` of a file with itself (ratio 1.00), with a hand-made file
  * (missing items, a known ratio), and on missing, malformed and foreign files (exit 2 naming
  * the file); and the command line's bad uses. */
+/* ctest: labels=e2e timeout=75 */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "claug/bench/bench.h"
 #include "devbuf.h"
 #include "json_check.h"
+#include "tol.h"
 
 enum { B = 8 }; /* the bench run's batch size: small, so that the run is short */
 
@@ -36,7 +38,7 @@ static void test_fma(bench_kernels *k, clrt *rt) {
         ref_bench_fma(want, N, cases[c].iters, cases[c].a, cases[c].b, k->chains);
         /* fma is correctly rounded in OpenCL and C alike, and the sums run in the same order:
          * the same bits. */
-        check_close(cases[c].what, got, want, N, 0, 0);
+        check_close(cases[c].what, got, want, N, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
     }
     /* The sums are not all alike: a kernel that ignored its work-item index would fail here. */
     CHECK(want[0] != want[1], "work-items 0 and 1 give the same sum %g", (double)want[0]);

@@ -1,5 +1,6 @@
 /* Program building: the binary cache (a second build is a hit; corrupt or truncated entries are
  * rebuilt, never trusted), kernels loaded from --kernels DIR, and a failed build's report. */
+/* ctest: labels=e2e timeout=60 */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /* Command-line parsing: help, unknown commands and options, bad values, options that do not
  * apply; each bad use exits 2 with a message naming the flag. */
+/* ctest: labels=e2e timeout=60 */
 #include <stdlib.h>
 #include <string.h>
 

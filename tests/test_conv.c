@@ -2,6 +2,7 @@
  * plain-C reference, on odd sizes, for both kernel shapes (register tiles, local-memory tiles)
  * and odd tunables; the reference's gradients against finite differences; and the two shapes
  * agreeing to the bit. */
+/* ctest: labels=kernel timeout=60 */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "claug/ops/conv.h"
 #include "devbuf.h"
 #include "fd.h"
+#include "tol.h"
 
 typedef struct {
     int B, CI, H, W, CO, K, relu;
@@ -97,11 +99,11 @@ static void check_reference_gradients(void) {
         fd_gradient(gb, b, (size_t)s->CO, h, fd_loss, &c);
         char what[64];
         snprintf(what, sizeof what, "ref dx vs finite differences%s", s->relu ? " (relu)" : "");
-        check_close(what, dx, gx, nx, 2e-3, 1e-2);
+        check_close(what, dx, gx, nx, TOL_FD_CONV_ATOL, TOL_FD_CONV_RTOL);
         snprintf(what, sizeof what, "ref dw vs finite differences%s", s->relu ? " (relu)" : "");
-        check_close(what, dw, gw, nw, 2e-3, 1e-2);
+        check_close(what, dw, gw, nw, TOL_FD_CONV_ATOL, TOL_FD_CONV_RTOL);
         snprintf(what, sizeof what, "ref db vs finite differences%s", s->relu ? " (relu)" : "");
-        check_close(what, db, gb, (size_t)s->CO, 2e-3, 1e-2);
+        check_close(what, db, gb, (size_t)s->CO, TOL_FD_CONV_ATOL, TOL_FD_CONV_RTOL);
         free(x), free(w), free(b), free(r), free(y), free(dx), free(dw), free(db), free(gx), free(gw), free(gb);
     }
 }
@@ -162,7 +164,7 @@ int main(void) {
             for (int k = 0; k < 4; k++) {
                 snprintf(what, sizeof what, "%s B%d %dx%dx%d->%d K%d%s tuning %d", names[k], s->B, s->CI, s->H, s->W,
                          s->CO, s->K, s->relu ? " relu" : "", t);
-                check_close(what, g[k], r[k], n[k], 1e-4, 1e-4);
+                check_close(what, g[k], r[k], n[k], TOL_CONV_ATOL, TOL_CONV_RTOL);
             }
         }
         /* Each output sums its taps in one fixed order in every shape of the kernel: the forward

@@ -2,6 +2,7 @@
  * with and without dx), the references' gradients by finite differences, the temporary buffer
  * reused across calls, and CLBlast's events in the profile. One test executable, because CLBlast
  * compiles its kernels once per process. */
+/* ctest: labels=kernel timeout=60 */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "claug/ops/dense.h"
 #include "devbuf.h"
 #include "fd.h"
+#include "tol.h"
 
 typedef struct {
     int B, IN, OUT;
@@ -53,20 +55,20 @@ static void test_vs_ref(dense_ctx *dc, clrt *rt, shape s, int relu, int with_dx)
 
     clrt_read(rt, by, 0, ny * 4, got);
     snprintf(what, sizeof what, "%s y vs ref", tag);
-    check_close(what, got, d.y, ny, 1e-5, 1e-5);
+    check_close(what, got, d.y, ny, TOL_GEMM_ATOL, TOL_GEMM_RTOL);
     clrt_read(rt, bdy, 0, ny * 4, got);
     snprintf(what, sizeof what, "%s masked dy vs ref", tag);
-    check_close(what, got, d.dy, ny, 0, 0);
+    check_close(what, got, d.dy, ny, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
     clrt_read(rt, bdb, 0, (size_t)s.OUT * 4, got);
     snprintf(what, sizeof what, "%s db vs ref", tag);
-    check_close(what, got, db, (size_t)s.OUT, 1e-5, 1e-5);
+    check_close(what, got, db, (size_t)s.OUT, TOL_GEMM_ATOL, TOL_GEMM_RTOL);
     clrt_read(rt, bdw, 0, nw * 4, got);
     snprintf(what, sizeof what, "%s dW vs ref", tag);
-    check_close(what, got, dw, nw, 1e-5, 1e-5);
+    check_close(what, got, dw, nw, TOL_GEMM_ATOL, TOL_GEMM_RTOL);
     if (with_dx) {
         clrt_read(rt, bdx, 0, nx * 4, got);
         snprintf(what, sizeof what, "%s dx vs ref", tag);
-        check_close(what, got, dx, nx, 1e-5, 1e-5);
+        check_close(what, got, dx, nx, TOL_GEMM_ATOL, TOL_GEMM_RTOL);
     }
     release(bx), release(bw), release(bb), release(by), release(bdy), release(bdx), release(bdw), release(bdb);
     free_data(&d);
@@ -107,10 +109,12 @@ static void test_fd(shape s, int relu) {
     dense_f(&c);
     memcpy(dy, c.d.dy, ny * 4);
     ref_dense_backward(dx, dw, db, dy, c.d.x, c.d.w, c.d.y, s.B, s.IN, s.OUT, relu);
-    check_close(relu ? "ref_dense_backward relu dx vs fd" : "ref_dense_backward dx vs fd", dx, fdx, nx, 1e-3, 1e-3);
-    check_close(relu ? "ref_dense_backward relu dW vs fd" : "ref_dense_backward dW vs fd", dw, fdw, nw, 1e-3, 1e-3);
+    check_close(relu ? "ref_dense_backward relu dx vs fd" : "ref_dense_backward dx vs fd", dx, fdx, nx,
+                TOL_FD_PIECEWISE_ATOL, TOL_FD_PIECEWISE_RTOL);
+    check_close(relu ? "ref_dense_backward relu dW vs fd" : "ref_dense_backward dW vs fd", dw, fdw, nw,
+                TOL_FD_PIECEWISE_ATOL, TOL_FD_PIECEWISE_RTOL);
     check_close(relu ? "ref_dense_backward relu db vs fd" : "ref_dense_backward db vs fd", db, fdb, (size_t)s.OUT,
-                1e-3, 1e-3);
+                TOL_FD_PIECEWISE_ATOL, TOL_FD_PIECEWISE_RTOL);
     free_data(&c.d);
     free(fdx), free(fdw), free(fdb), free(dx), free(dw), free(db), free(dy);
 }
@@ -159,7 +163,7 @@ static void test_profile(dense_ctx *dc, clrt *rt, shape s) {
 int main(void) {
     clrt *rt = clrt_open(NULL, NULL);
     act_kernels act;
-    act_init(&act, rt, "");
+    act_init(&act, rt);
     dense_ctx dc;
     dense_init(&dc, rt, &act);
     const shape odd = {3, 37, 13}, seed_model = {32, 800, 128};

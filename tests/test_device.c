@@ -1,5 +1,6 @@
 /* Device selection: spec parsing and matching on a fabricated device list, then the real
  * list (PoCL must be there), and the command line's answers to good and bad specs. */
+/* ctest: labels=e2e timeout=60 */
 #include <stdlib.h>
 #include <string.h>
 

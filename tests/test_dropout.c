@@ -1,6 +1,7 @@
 /* Dropout: the kernel's mask equals the C reference's to the bit (forward, backward, in place),
  * is reproducible for one (seed, step, layer) and changes with each of them, keeps about
  * 1 - rate of the elements, and the reference's gradient matches finite differences. */
+/* ctest: labels=kernel timeout=60 */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "claug/ops/dropout.h"
 #include "devbuf.h"
 #include "fd.h"
+#include "tol.h"
 
 enum { N_SMALL = 3 * 5 * 7 * 7, N_BIG = (1 << 20) + 3 }; /* neither a multiple of 4 */
 
@@ -24,18 +26,18 @@ static void test_vs_ref(dropout_kernels *k, clrt *rt, float rate) {
     clrt_read(rt, by, 0, sizeof got, got);
     ref_dropout_forward(want, x, N_SMALL, rate, seed, 17, 3);
     snprintf(what, sizeof what, "dropout_forward %.2f vs ref", (double)rate);
-    check_close(what, got, want, N_SMALL, 0, 0);
+    check_close(what, got, want, N_SMALL, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
 
     dropout_forward(k, bx, bx, N_SMALL, rate, seed, 17, 3, "dropout"); /* in place */
     clrt_read(rt, bx, 0, sizeof got, got);
     snprintf(what, sizeof what, "dropout_forward %.2f in place vs ref", (double)rate);
-    check_close(what, got, want, N_SMALL, 0, 0);
+    check_close(what, got, want, N_SMALL, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
 
     dropout_backward(k, bdy, bdy, N_SMALL, rate, seed, 17, 3, "dropout"); /* in place */
     clrt_read(rt, bdy, 0, sizeof got, got);
     ref_dropout_backward(want, dy, N_SMALL, rate, seed, 17, 3);
     snprintf(what, sizeof what, "dropout_backward %.2f in place vs ref", (double)rate);
-    check_close(what, got, want, N_SMALL, 0, 0);
+    check_close(what, got, want, N_SMALL, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
 
     /* The backward drops exactly the elements the forward dropped, and scales the rest alike. */
     float y[N_SMALL];
@@ -125,13 +127,13 @@ static void test_fd(float rate) {
     ref_dropout_backward(g, r, N_SMALL, rate, 5, 6, 7);
     char what[80];
     snprintf(what, sizeof what, "ref_dropout_backward %.2f vs fd", (double)rate);
-    check_close(what, g, fd, N_SMALL, 1e-4, 1e-4);
+    check_close(what, g, fd, N_SMALL, TOL_FD_LINEAR_ATOL, TOL_FD_LINEAR_RTOL);
 }
 
 int main(void) {
     clrt *rt = clrt_open(NULL, NULL);
     dropout_kernels k;
-    dropout_init(&k, rt, "");
+    dropout_init(&k, rt);
     const float rates[] = {0.0f, 0.25f, 0.5f};
     for (int i = 0; i < 3; i++) {
         test_vs_ref(&k, rt, rates[i]);
@@ -141,7 +143,7 @@ int main(void) {
     float x[N_SMALL], y[N_SMALL];
     fill_uniform(x, N_SMALL, 70, -1.0f, 1.0f);
     ref_dropout_forward(y, x, N_SMALL, 0.0f, 1, 2, 3);
-    check_close("ref_dropout_forward rate 0 is the identity", y, x, N_SMALL, 0, 0);
+    check_close("ref_dropout_forward rate 0 is the identity", y, x, N_SMALL, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
     /* A million draws per mask: minutes under a simulator, where the bounds of the last, partial
      * group of four are checked on N_SMALL above. */
     if (!test_tiny()) test_statistics(&k, rt);

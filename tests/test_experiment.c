@@ -1,6 +1,7 @@
 /* `claug run` end to end on a small subset: the report's files and their agreement with each
  * other, each column equal to a standalone `claug train` with the same seed (so both runs start
  * from the seed's weights with a fresh optimizer), and the run directory rules. */
+/* ctest: labels=e2e timeout=60 */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,6 +2,7 @@
  * devices; temporaries left by killed writers; reading directories, FIFOs, endless devices and
  * oversized files; weights headers whose dimensions overflow; a history that outgrows its
  * capacity. Device nodes are made with mknod in the test's own directory, never the machine's. */
+/* ctest: labels=e2e timeout=60 */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 /* IDX reader: generated good files (plain and gzip) read back exactly; every malformed case is
  * refused with a message naming the file and the problem; the CLI exits 2 on such data. */
+/* ctest: labels=host,e2e timeout=60 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

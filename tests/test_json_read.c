@@ -1,6 +1,7 @@
 /* The binary's own strict JSON reader (json_read.h): the values of a document that uses every
  * part of the grammar, read back against the values written in it; the output of claug's JSON
  * writer read back; and each kind of malformed text refused with its line and column. */
+/* ctest: labels=host timeout=60 */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

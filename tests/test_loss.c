@@ -2,6 +2,7 @@
  * without the gradient), stable for huge logits, correctness flags against the argmax, and the
  * reference's gradient by finite differences; metrics_sum against a double-precision sum and
  * bit-identical from run to run. */
+/* ctest: labels=kernel timeout=60 */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "devbuf.h"
 #include "fd.h"
 #include "philox.h"
+#include "tol.h"
 
 enum { OFFSET = 5, PAD = 3, MAXB = 40, MAXK = 10 };
 
@@ -36,13 +38,14 @@ static void compare(loss_kernels *k, clrt *rt, const float *logits, const int *l
         clrt_read(rt, bl, 0, total * sizeof(float), gl);
         clrt_read(rt, bc, 0, total * sizeof(float), gc);
         snprintf(what, sizeof what, "%s losses%s vs ref", name, with_grad ? "" : " (no grad)");
-        check_close(what, gl, wl, (size_t)total, 1e-6, 1e-5); /* the sentinels outside the range included */
+        /* the sentinels outside the range included */
+        check_close(what, gl, wl, (size_t)total, TOL_XENT_ATOL, TOL_XENT_RTOL);
         snprintf(what, sizeof what, "%s correct%s vs ref", name, with_grad ? "" : " (no grad)");
-        check_close(what, gc, wc, (size_t)total, 0, 0);
+        check_close(what, gc, wc, (size_t)total, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
         if (!with_grad) continue;
         clrt_read(rt, bd, 0, (size_t)B * K * sizeof(float), gd);
         snprintf(what, sizeof what, "%s dlogits vs ref", name);
-        check_close(what, gd, wd, (size_t)B * K, 1e-7, 1e-5);
+        check_close(what, gd, wd, (size_t)B * K, TOL_XENT_GRAD_ATOL, TOL_XENT_GRAD_RTOL);
     }
     /* Correct means the label is the first index of the row's maximum (computed here from sorted
      * order: the largest logit, the smallest index among equals). */
@@ -113,7 +116,7 @@ static void test_fd(int B, int K) {
     ref_softmax_xent(l, c, g, z, labels, 0, B, K, 1.0f / (float)B);
     char what[80];
     snprintf(what, sizeof what, "ref_softmax_xent B=%d K=%d dlogits vs fd", B, K);
-    check_close(what, g, fd, (size_t)B * K, 2e-5, 1e-3);
+    check_close(what, g, fd, (size_t)B * K, TOL_FD_XENT_ATOL, TOL_FD_XENT_RTOL);
 }
 
 static void test_metrics(loss_kernels *k, clrt *rt, int n, const char *build) {
@@ -136,7 +139,7 @@ static void test_metrics(loss_kernels *k, clrt *rt, int n, const char *build) {
     clrt_read(rt, out, 0, sizeof second, second);
     char what[96];
     snprintf(what, sizeof what, "metrics_sum n=%d %s vs double", n, build);
-    check_close(what, first, want, 2, 0, 1e-6); /* the count of correct ones is an exact integer */
+    check_close(what, first, want, 2, TOL_SUM_ATOL, TOL_SUM_RTOL); /* the count of correct ones is an exact integer */
     CHECK(first[1] == want[1], "%s: correct count %.1f, want %.1f", what, (double)first[1], (double)want[1]);
     snprintf(what, sizeof what, "metrics_sum n=%d %s run to run", n, build);
     check_same(what, second, first, sizeof first);
@@ -165,7 +168,7 @@ static void test_bad_labels(loss_kernels *k, clrt *rt) {
 int main(void) {
     clrt *rt = clrt_open(NULL, NULL);
     loss_kernels k, k64;
-    loss_init(&k, rt, "");
+    loss_init(&k, rt, NULL);
     loss_init(&k64, rt, "-DMETRICS_WG=64");
     test_random(&k, rt, 3, 10);
     test_random(&k, rt, 37, 7);

@@ -1,5 +1,6 @@
 /* Model strings: the seed models' shapes and parameter counts (against the per-layer formulas),
  * canonical forms, and every kind of bad string refused with the bad token named. */
+/* ctest: labels=host,e2e timeout=60 */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,8 @@ static long parse_count(const char *spec, char **canon) {
     return total;
 }
 
-int main(void) {
+/* Parameter counts against the per-layer formulas, and canonical forms. */
+static void test_counts(void) {
     /* Per-layer formulas: conv k*k*cin*cout + cout, dense in*out + out. */
     long conv1 = 3 * 3 * 1 * 32 + 32, conv = 3 * 3 * 32 * 32 + 32;
     long dense1 = (5 * 5 * 32) * 128 + 128, dense2 = 128 * 10 + 10;
@@ -49,26 +51,63 @@ int main(void) {
           "dropout0.9999999: canonical %s", canon);
     free(again);
     free(canon);
+}
 
-    /* Shapes of the seed model, layer by layer, and the fused ReLUs. */
+/* The layer lists: shapes, names, fused and unfused relus, dropout's mask streams. */
+static void test_layers(void) {
+    /* Shapes of the seed model, layer by layer; each relu a flag of the layer before it. */
     layer *L;
     int n;
-    char err[256];
+    char *canon, err[256];
     CHECK(model_parse("seed", 1, 28, 28, 10, &L, &n, &canon, err, sizeof err), "%s", err);
-    const int shapes[][3] = {{32, 26, 26}, {32, 26, 26}, {32, 24, 24}, {32, 24, 24}, {32, 12, 12}, {32, 10, 10}, {32, 10, 10},
-                             {32, 5, 5},   {800, 1, 1},  {128, 1, 1},  {128, 1, 1},  {10, 1, 1},   {10, 1, 1}};
-    CHECK(n == 13, "seed has %d layers", n);
-    for (int i = 0; i < n && i < 13; i++)
-        CHECK(L[i].oc == shapes[i][0] && L[i].oh == shapes[i][1] && L[i].ow == shapes[i][2], "layer %d (%s): %dx%dx%d", i,
-              L[i].name, L[i].oc, L[i].oh, L[i].ow);
-    CHECK(L[0].relu && L[1].fused && L[9].relu && L[10].fused && !L[11].relu, "relu fusion");
-    CHECK(strcmp(L[2].name, "conv2d_1") == 0 && strcmp(L[11].name, "dense_1") == 0, "names %s %s", L[2].name, L[11].name);
+    const struct {
+        layer_kind kind;
+        const char *name;
+        int oc, oh, ow;
+        bool relu;
+    } seed[] = {{LAYER_CONV, "conv2d", 32, 26, 26, true},          {LAYER_CONV, "conv2d_1", 32, 24, 24, true},
+                {LAYER_MAXPOOL, "max_pooling2d", 32, 12, 12, false}, {LAYER_CONV, "conv2d_2", 32, 10, 10, true},
+                {LAYER_MAXPOOL, "max_pooling2d_1", 32, 5, 5, false}, {LAYER_FLATTEN, "flatten", 800, 1, 1, false},
+                {LAYER_DENSE, "dense", 128, 1, 1, true},             {LAYER_DENSE, "dense_1", 10, 1, 1, false},
+                {LAYER_SOFTMAX, "softmax", 10, 1, 1, false}};
+    CHECK(n == 9, "seed has %d layers", n);
+    for (int i = 0; i < n && i < 9; i++)
+        CHECK(L[i].kind == seed[i].kind && strcmp(L[i].name, seed[i].name) == 0 && L[i].oc == seed[i].oc &&
+                  L[i].oh == seed[i].oh && L[i].ow == seed[i].ow && L[i].relu == seed[i].relu,
+              "layer %d (%s): kind %d, %dx%dx%d, relu %d", i, L[i].name, (int)L[i].kind, L[i].oc, L[i].oh, L[i].ow,
+              L[i].relu);
     free(L);
     free(canon);
 
-    const struct {
-        const char *spec, *phrase;
-    } bad[] = {
+    /* A relu the layer before cannot compute (after pooling, flatten or another relu) is a layer;
+     * relus are numbered fused or not. Dropout keys its masks by its token's position. */
+    CHECK(model_parse("conv4x3,relu,relu,maxpool2,relu,dropout0.5,flatten,dense10,softmax", 1, 28, 28, 10, &L, &n,
+                      &canon, err, sizeof err),
+          "%s", err);
+    const char *names[] = {"conv2d", "activation_1", "max_pooling2d", "activation_2", "dropout", "flatten", "dense",
+                           "softmax"};
+    CHECK(n == 8, "%d layers, want 8", n);
+    for (int i = 0; i < n && i < 8; i++)
+        CHECK(strcmp(L[i].name, names[i]) == 0, "layer %d: %s, want %s", i, L[i].name, names[i]);
+    CHECK(n == 8 && L[0].relu && L[1].kind == LAYER_RELU && L[3].kind == LAYER_RELU && L[4].pos == 5 && !L[6].relu,
+          "unfused relus: %s", canon);
+    CHECK(strcmp(canon, "conv4x3,relu,relu,maxpool2,relu,dropout0.5,flatten,dense10,softmax") == 0, "canonical: %s",
+          canon);
+    free(L);
+    free(canon);
+    CHECK(model_parse("seed-dropout", 1, 28, 28, 10, &L, &n, &canon, err, sizeof err), "%s", err);
+    CHECK(n == 12 && L[3].kind == LAYER_DROPOUT && L[3].pos == 5 && L[6].kind == LAYER_DROPOUT && L[6].pos == 9 &&
+              L[9].kind == LAYER_DROPOUT && L[9].pos == 13 && L[9].rate == 0.5f,
+          "seed-dropout: %d layers, dropout positions", n);
+    free(L);
+    free(canon);
+}
+
+/* Every kind of bad string refused with the bad token named, by the parser and the command line. */
+static void test_refused(void) {
+    char err[256];
+    /* A bad model string and a phrase of its message. */
+    static const char *const bad[][2] = {
         {"conv32", "token 1 'conv32'"},
         {"conv32x0,dense10,softmax", "token 1 'conv32x0'"},
         {"conv0x3,dense10,softmax", "token 1 'conv0x3'"},
@@ -80,7 +119,9 @@ int main(void) {
         {"dense,softmax", "token 1 'dense'"},
         {"dense10,relu,softmax", "token 3 'softmax'"},
         {"dense7,softmax", "softmax must follow the output layer dense10"},
-        {"conv4x3,banana,dense10,softmax", "token 2 'banana': unknown layer"},
+        {"conv4x3,banana,dense10,softmax",
+         "token 2 'banana': unknown layer (expected convNxK, relu, maxpoolS, dropoutR, flatten, denseN or softmax)"},
+        {"relux,dense10,softmax", "token 1 'relux': unknown layer"},
         {"dense10,conv4x3,dense10,softmax", "token 2 'conv4x3': a convolution cannot follow"},
         {"dense10,softmax,relu", "nothing may follow softmax"},
         {"conv4x3,relu", "must end with dense10,softmax"},
@@ -97,8 +138,8 @@ int main(void) {
         layer *l2 = NULL;
         char *c2 = NULL;
         int n2;
-        bool ok = model_parse(bad[i].spec, 1, 28, 28, 10, &l2, &n2, &c2, err, sizeof err);
-        CHECK(!ok && strstr(err, bad[i].phrase), "'%s': %s, want '%s'", bad[i].spec, ok ? "accepted" : err, bad[i].phrase);
+        bool ok = model_parse(bad[i][0], 1, 28, 28, 10, &l2, &n2, &c2, err, sizeof err);
+        CHECK(!ok && strstr(err, bad[i][1]), "'%s': %s, want '%s'", bad[i][0], ok ? "accepted" : err, bad[i][1]);
         if (ok) {
             free(l2);
             free(c2);
@@ -110,5 +151,11 @@ int main(void) {
     CHECK(rc == EXIT_USAGE && strstr(errs, "'banana'"), "claug train --model with a bad token: exit %d: %s", rc, errs);
     free(out);
     free(errs);
+}
+
+int main(void) {
+    test_counts();
+    test_layers();
+    test_refused();
     return check_done("test_model");
 }

@@ -1,5 +1,6 @@
 /* The batch gather (uint8 -> float / 255 by a shuffled index list) on the device against the
  * plain-C reference, bit for bit. */
+/* ctest: labels=kernel timeout=60 */
 #include <stdlib.h>
 #include <string.h>
 

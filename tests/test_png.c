@@ -1,5 +1,6 @@
 /* PNG writer: the file is parsed chunk by chunk, every CRC recomputed, the image data inflated
  * and unfiltered, and the pixels compared with what was written. */
+/* ctest: labels=host timeout=60 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /* Max pooling: the kernels against the C references on odd shapes (trailing rows and columns
  * dropped), ties resolved to the first maximum, every element of dx written, and the
  * reference's gradient by finite differences. */
+/* ctest: labels=kernel timeout=60 */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "claug/ops/pool.h"
 #include "devbuf.h"
 #include "fd.h"
+#include "tol.h"
 
 typedef struct {
     int B, C, H, W, S;
@@ -58,11 +60,11 @@ static void test_shape(pool_kernels *k, clrt *rt, shape s, int ties) {
 
     char what[96];
     snprintf(what, sizeof what, "pool %dx%d S=%d%s y vs ref", s.H, s.W, s.S, ties ? " ties" : "");
-    check_close(what, gy, y, m, 0, 0);
+    check_close(what, gy, y, m, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
     snprintf(what, sizeof what, "pool %dx%d S=%d%s argmax vs ref", s.H, s.W, s.S, ties ? " ties" : "");
     check_same(what, garg, arg, m);
     snprintf(what, sizeof what, "pool %dx%d S=%d%s dx vs ref", s.H, s.W, s.S, ties ? " ties" : "");
-    check_close(what, gdx, dx, n, 0, 0);
+    check_close(what, gdx, dx, n, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
     check_against_definition(y, arg, x, s);
 
     release(bx);
@@ -101,14 +103,14 @@ static void test_fd(shape s) {
     ref_pool_backward(g, r, arg, s.B, s.C, s.H, s.W, s.S);
     char what[96];
     snprintf(what, sizeof what, "ref_pool_backward %dx%d S=%d vs fd", s.H, s.W, s.S);
-    check_close(what, g, fd, n, 1e-3, 1e-3);
+    check_close(what, g, fd, n, TOL_FD_PIECEWISE_ATOL, TOL_FD_PIECEWISE_RTOL);
     free(x), free(y), free(r), free(g), free(fd), free(arg);
 }
 
 int main(void) {
     clrt *rt = clrt_open(NULL, NULL);
     pool_kernels k;
-    pool_init(&k, rt, "");
+    pool_init(&k, rt);
     const shape shapes[] = {{3, 5, 7, 7, 2}, {3, 5, 9, 11, 2}, {3, 5, 9, 11, 3}, {3, 5, 7, 7, 3}, {2, 3, 8, 10, 2}};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         test_shape(&k, rt, shapes[i], 0);
@@ -123,7 +125,8 @@ int main(void) {
     pool_forward(&k, none, none, bdx, tiny.B, tiny.C, tiny.H, tiny.W, tiny.S, "pool");
     pool_backward(&k, bdx, none, none, tiny.B, tiny.C, tiny.H, tiny.W, tiny.S, "pool");
     clrt_read(rt, bdx, 0, sizeof dx, dx);
-    check_close("pool 2x5 S=3 (empty output) dx is zero", dx, zero, sizeof dx / sizeof *dx, 0, 0);
+    check_close("pool 2x5 S=3 (empty output) dx is zero", dx, zero, sizeof dx / sizeof *dx, TOL_EXACT_ATOL,
+                TOL_EXACT_RTOL);
     release(bdx);
     release(none);
     pool_release(&k);

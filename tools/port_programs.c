@@ -13,7 +13,8 @@
 #include "claug/bench/bench.h"
 #include "claug/model/net.h"
 #include "claug/model/train.h"
-#include "claug/tune/tune.h"
+#include "claug/runtime/timing.h"
+#include "claug/tune/search.h"
 
 /* The smallest data set trainer_init takes: its kernels do not depend on the data. */
 static void tiny_dataset(dataset *ds, uint8_t *pixels, uint8_t *label) {
@@ -27,8 +28,8 @@ static void params(const char *role) {
     printf("params\t%s\n", role);
 }
 
-/* What training and the benchmark build: the network's programs, the batch gather and the
- * augmentation, the benchmark's own kernels. */
+/* What training, the benchmark and the tuner build: the network's programs, the batch gather and
+ * the augmentation, the benchmark's own kernels, the runtime's marker. */
 static void runtime_programs(clrt *rt, const conv_tuning *ct) {
     static uint8_t pixels[28 * 28], label[1];
     dataset ds;
@@ -39,6 +40,9 @@ static void runtime_programs(clrt *rt, const conv_tuning *ct) {
     bench_kernels bk;
     bench_kernels_init(&bk, rt);
     bench_kernels_release(&bk);
+    clrt_timer timer;
+    clrt_timer_init(&timer, rt);
+    clrt_timer_release(&timer);
     trainer_release(&t);
     net_free(n);
 }

@@ -12,7 +12,7 @@
 
 #include "claug/report/report.h"
 #include "claug/cli/samples.h"
-#include "claug/tune/tune.h"
+#include "claug/tune/tuned_net.h"
 
 char *experiment_out_dir(const char *out) {
     if (out) {
@@ -40,7 +40,6 @@ static void train_one(trainer *t, net *n, const train_config *c, history *h, con
     if (!c->quiet) printf("\n%s\n", title);
     /* Both runs start from the same weights and a fresh optimizer. */
     net_init_params(n, c->seed);
-    t->step = 0;
     history_init(h, h->name, c->epochs, t->nsubset, c->batch_size);
     trainer_fit(t, c, h);
 }
@@ -54,11 +53,11 @@ int experiment_run(clrt *rt, const dataset *ds, const experiment_config *c) {
 
     tuning tu;
     char tuned[2600], details[1024];
-    tuning_load(rt, c->model, 1, ds->rows, ds->cols, NUM_CLASSES, c->train.batch_size, &tu, tuned, sizeof tuned);
+    net *n = open_tuned_net(rt, c->model, 1, ds->rows, ds->cols, NUM_CLASSES, c->train.batch_size, &tu, tuned,
+                            sizeof tuned);
     tuning_describe(details, sizeof details, &tu);
     char *tuning_line = xasprintf("%s. %s", tuned, details);
     if (!quiet) printf("Tuning: %s\n", tuned);
-    net *n = net_create(rt, c->model, 1, ds->rows, ds->cols, NUM_CLASSES, c->train.batch_size, &tu.conv);
     if (!quiet) net_summary(n, stdout);
     trainer t;
     trainer_init(&t, rt, n, ds, c->train.train_size, c->train.seed);

@@ -14,7 +14,8 @@
 #include "claug/cli/samples.h"
 #include "claug/util/strbuf.h"
 #include "claug/model/train.h"
-#include "claug/tune/tune.h"
+#include "claug/tune/search.h"
+#include "claug/tune/tuned_net.h"
 #include "claug/model/weights.h"
 
 static clrt *open_device(const claug_opts *o) {
@@ -97,9 +98,9 @@ static void load_training_data(dataset *ds, const claug_opts *o) {
 static net *build_net(clrt *rt, const claug_opts *o, const char *model, int c, int h, int w, int classes, int batch) {
     tuning t;
     char desc[2600];
-    tuning_load(rt, model, c, h, w, classes, batch, &t, desc, sizeof desc);
+    net *n = open_tuned_net(rt, model, c, h, w, classes, batch, &t, desc, sizeof desc);
     if (!o->quiet) printf("Tuning: %s\n", desc);
-    return net_create(rt, model, c, h, w, classes, batch, &t.conv);
+    return n;
 }
 
 static void print_metrics(const epoch_metrics *m) {
@@ -255,7 +256,7 @@ static int cmd_tune(const claug_opts *o) {
     tune_config c = {.batch_size = o->batch_size, .rounds = o->quick ? 3 : 15, .quiet = o->quiet, .seed = o->seed};
     tuning t;
     char *saved;
-    tune_run(rt, &c, o->quick, NULL, NULL, 0, &t, &saved);
+    tune_run(rt, &c, o->quick, &t, &saved);
     free(saved);
     clrt_close(rt);
     return 0;

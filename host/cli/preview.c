@@ -1,15 +1,15 @@
 /* `claug augment`: what the augmentation does to one training image, drawn by the device kernel
  * exactly as training draws it (augmentation k is that of epoch k - 1, Keras' "Epoch k"). */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "claug/cli/preview.h"
 #include "claug/data/augment.h"
-#include "claug/report/canvas.h"
 #include "claug/data/dataset.h"
+#include "claug/report/canvas.h"
+#include "claug/util/json.h"
 
 enum { SCALE = 4, PAD = 14, TEXT_SCALE = 2 };
 
@@ -65,21 +65,65 @@ static void dump_pixels(const char *dir, const char *name, const float *x, int P
 static void dump_params(const char *dir, int k, const aug_params *p, const aug_config *c, uint64_t seed, int index,
                         uint32_t epoch, int label, int H, int W) {
     char *config = aug_config_describe(c);
-    char *json = xasprintf("{\n  \"index\": %d,\n  \"epoch\": %" PRIu32 ",\n  \"seed\": %" PRIu64 ",\n"
-                           "  \"shape\": [%d, %d],\n  \"label\": %d,\n  \"class\": \"%s\",\n"
-                           "  \"augmentation\": \"%s\",\n  \"fill_mode\": \"%s\",\n  \"cval\": %.9g,\n"
-                           "  \"theta\": %.9g,\n  \"tx\": %.9g,\n  \"ty\": %.9g,\n  \"shear\": %.9g,\n"
-                           "  \"zx\": %.9g,\n  \"zy\": %.9g,\n  \"flip_horizontal\": %s,\n  \"flip_vertical\": %s,\n"
-                           "  \"brightness\": %.9g\n}\n",
-                           index, epoch, seed, H, W, label, class_names[label % NUM_CLASSES], config,
-                           aug_fill_mode_name(c->fill_mode), (double)c->cval, (double)p->theta, (double)p->tx,
-                           (double)p->ty, (double)p->shear, (double)p->zx, (double)p->zy, p->flip_h ? "true" : "false",
-                           p->flip_v ? "true" : "false", (double)p->brightness);
+    strbuf b = {0};
+    json_writer w;
+    json_init(&w, &b);
+    json_object_begin(&w);
+    json_int(json_key(&w, "index"), index);
+    json_uint(json_key(&w, "epoch"), epoch);
+    json_uint(json_key(&w, "seed"), seed);
+    json_array_begin_inline(json_key(&w, "shape"));
+    json_int(&w, H);
+    json_int(&w, W);
+    json_array_end(&w);
+    json_int(json_key(&w, "label"), label);
+    json_string(json_key(&w, "class"), class_names[label % NUM_CLASSES]);
+    json_string(json_key(&w, "augmentation"), config);
+    json_string(json_key(&w, "fill_mode"), aug_fill_mode_name(c->fill_mode));
+    json_float(json_key(&w, "cval"), c->cval);
+    const struct {
+        const char *key;
+        float v;
+    } drawn[] = {{"theta", p->theta}, {"tx", p->tx}, {"ty", p->ty}, {"shear", p->shear}, {"zx", p->zx}, {"zy", p->zy}};
+    for (size_t i = 0; i < sizeof drawn / sizeof *drawn; i++) json_float(json_key(&w, drawn[i].key), drawn[i].v);
+    json_bool(json_key(&w, "flip_horizontal"), p->flip_h);
+    json_bool(json_key(&w, "flip_vertical"), p->flip_v);
+    json_float(json_key(&w, "brightness"), p->brightness);
+    json_object_end(&w);
+    sb_putc(&b, '\n');
     char name[32];
     snprintf(name, sizeof name, "aug-%d.json", k);
-    dump_write(dir, name, json, strlen(json));
-    free(json);
+    dump_write(dir, name, b.data, b.len);
+    free(b.data);
     free(config);
+}
+
+/* pics (n + 1, H, W): the original, then augmentation k drawn by the device kernel for epoch
+ * k - 1. The whole training set goes up, so the kernel draws with the image's dataset index as
+ * training does. */
+static void draw_on_device(float *pics, clrt *rt, const uint8_t *images, const uint8_t *labels, int count, int H,
+                           int W, const aug_config *c, uint64_t seed, int index, int n) {
+    int P = H * W;
+    devset d = {.count = count, .rows = H, .cols = W};
+    d.images = clrt_alloc(rt, (size_t)count * P);
+    d.labels = clrt_alloc(rt, (size_t)count);
+    clrt_write(rt, d.images, 0, (size_t)count * P, images);
+    clrt_write(rt, d.labels, 0, (size_t)count, labels);
+    augmenter a;
+    augment_init(&a, rt);
+    cl_mem order = clrt_alloc(rt, sizeof(int)), x = clrt_alloc(rt, (size_t)P * sizeof(float)),
+           y = clrt_alloc(rt, sizeof(int));
+    clrt_write(rt, order, 0, sizeof(int), &index);
+    ref_normalize(pics, images + (size_t)index * P, P);
+    for (int k = 1; k <= n; k++) {
+        augment_gather(&a, x, y, &d, order, 0, 1, c, seed, (uint32_t)(k - 1), "augment");
+        clrt_read(rt, x, 0, (size_t)P * sizeof(float), pics + (size_t)k * P);
+    }
+    CL_CHECK(clReleaseMemObject(order));
+    CL_CHECK(clReleaseMemObject(x));
+    CL_CHECK(clReleaseMemObject(y));
+    augment_release(&a);
+    devset_release(&d);
 }
 
 void augment_preview(clrt *rt, const uint8_t *images, const uint8_t *labels, int count, int H, int W,
@@ -89,25 +133,8 @@ void augment_preview(clrt *rt, const uint8_t *images, const uint8_t *labels, int
         die(EXIT_USAGE, "-i/--index %d: out of range: the training set has %d images (0 to %d)", index, count, count - 1);
     if (dump_dir && !make_dirs(dump_dir)) die(EXIT_USAGE, "--dump %s: cannot write: %s", dump_dir, strerror(errno));
     int P = H * W;
-    /* The whole training set goes up, so the kernel draws with the image's dataset index as
-     * training does. */
-    devset d = {.count = count, .rows = H, .cols = W};
-    d.images = clrt_alloc(rt, (size_t)count * P);
-    d.labels = clrt_alloc(rt, (size_t)count);
-    clrt_write(rt, d.images, 0, (size_t)count * P, images);
-    clrt_write(rt, d.labels, 0, (size_t)count, labels);
-    augmenter a;
-    augment_init(&a, rt, "");
-    cl_mem order = clrt_alloc(rt, sizeof(int)), x = clrt_alloc(rt, (size_t)P * sizeof(float)),
-           y = clrt_alloc(rt, sizeof(int));
-    clrt_write(rt, order, 0, sizeof(int), &index);
-
     float *pics = xmalloc((size_t)(n + 1) * P * sizeof *pics); /* (n + 1, H, W): the original, then epochs */
-    ref_normalize(pics, images + (size_t)index * P, P);
-    for (int k = 1; k <= n; k++) {
-        augment_gather(&a, x, y, &d, order, 0, 1, c, seed, (uint32_t)(k - 1), "augment");
-        clrt_read(rt, x, 0, (size_t)P * sizeof(float), pics + (size_t)k * P);
-    }
+    draw_on_device(pics, rt, images, labels, count, H, W, c, seed, index, n);
 
     int label = labels[index];
     char *config = aug_config_describe(c);
@@ -135,9 +162,4 @@ void augment_preview(clrt *rt, const uint8_t *images, const uint8_t *labels, int
     free(config_line);
     free(config);
     free(pics);
-    CL_CHECK(clReleaseMemObject(order));
-    CL_CHECK(clReleaseMemObject(x));
-    CL_CHECK(clReleaseMemObject(y));
-    augment_release(&a);
-    devset_release(&d);
 }

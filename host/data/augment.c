@@ -93,30 +93,27 @@ char *aug_config_describe(const aug_config *c) {
     return xstrdup(buf);
 }
 
-void augment_init(augmenter *a, clrt *rt, const char *options) {
-    a->rt = rt;
-    cl_program p = clrt_program(rt, "philox.h augment_params.h augment.cl", options);
-    a->gather_augment = clrt_kernel(p, "gather_augment");
-    CL_CHECK(clReleaseProgram(p));
+enum { GATHER_AUGMENT };
+
+void augment_init(augmenter *a, clrt *rt) {
+    clrt_kernels_init(&a->ks, rt, "philox.h augment_params.h augment.cl", NULL,
+                      (const char *const[]){[GATHER_AUGMENT] = "gather_augment", NULL});
 }
 
-void augment_release(augmenter *a) {
-    if (a->gather_augment) CL_CHECK(clReleaseKernel(a->gather_augment));
-    a->gather_augment = NULL;
-}
+void augment_release(augmenter *a) { clrt_kernels_release(&a->ks); }
 
 /* given: (B, AUG_NPARAMS) explicit parameters, or NULL to draw them from (seed, epoch). */
 static void launch(augmenter *a, cl_mem x, cl_mem y, const devset *d, cl_mem order, int first, int B,
                    const aug_config *c, cl_mem given, uint64_t seed, uint32_t epoch, const char *tag) {
-    KARGS(a->gather_augment, ARG_MEM(x), ARG_MEM(y), ARG_MEM(d->images), ARG_MEM(d->labels), ARG_MEM(order),
+    KARGS(a->ks.k[GATHER_AUGMENT], ARG_MEM(x), ARG_MEM(y), ARG_MEM(d->images), ARG_MEM(d->labels), ARG_MEM(order),
           ARG_MEM(given), ARG_INT(first), ARG_INT(B), ARG_INT(d->rows), ARG_INT(d->cols), ARG_UINT((uint32_t)seed),
           ARG_UINT((uint32_t)(seed >> 32)), ARG_UINT(epoch), ARG_FLOAT(c->rotation_range),
           ARG_FLOAT(c->width_shift_range), ARG_FLOAT(c->height_shift_range), ARG_FLOAT(c->shear_range),
           ARG_FLOAT(c->zoom_lo), ARG_FLOAT(c->zoom_hi), ARG_INT(c->horizontal_flip), ARG_INT(c->vertical_flip),
           ARG_FLOAT(c->brightness_lo), ARG_FLOAT(c->brightness_hi), ARG_INT(c->fill_mode), ARG_FLOAT(c->cval));
     /* One work-group per image; the kernel's pixel loop strides by the group's size. */
-    size_t wg = a->rt->wg_1d;
-    clrt_launch(a->rt, a->gather_augment, 1, (size_t[]){(size_t)B * wg}, (size_t[]){wg}, tag);
+    size_t wg = a->ks.rt->wg_1d;
+    clrt_launch(a->ks.rt, a->ks.k[GATHER_AUGMENT], 1, (size_t[]){(size_t)B * wg}, (size_t[]){wg}, tag);
 }
 
 void augment_gather(augmenter *a, cl_mem x, cl_mem y, const devset *d, cl_mem order, int first, int B,
@@ -141,8 +138,8 @@ void augment_gather_params(augmenter *a, cl_mem x, cl_mem y, const devset *d, cl
         g[AUG_P_BRIGHTNESS] = p->brightness;
     }
     size_t bytes = (size_t)B * AUG_NPARAMS * sizeof *rows;
-    cl_mem given = clrt_alloc(a->rt, bytes);
-    clrt_write(a->rt, given, 0, bytes, rows); /* blocking: rows can go */
+    cl_mem given = clrt_alloc(a->ks.rt, bytes);
+    clrt_write(a->ks.rt, given, 0, bytes, rows); /* blocking: rows can go */
     launch(a, x, y, d, order, first, B, c, given, 0, 0, tag);
     CL_CHECK(clReleaseMemObject(given)); /* OpenCL keeps it until the kernel has run */
     free(rows);

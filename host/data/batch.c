@@ -17,23 +17,20 @@ void devset_release(devset *d) {
     d->images = d->labels = NULL;
 }
 
+enum { GATHER };
+
 void batcher_init(batcher *b, clrt *rt) {
-    b->rt = rt;
-    cl_program p = clrt_program(rt, "data.cl", "");
-    b->gather = clrt_kernel(p, "gather_batch");
-    CL_CHECK(clReleaseProgram(p));
+    clrt_kernels_init(&b->ks, rt, "data.cl", NULL, (const char *const[]){[GATHER] = "gather_batch", NULL});
 }
 
-void batcher_release(batcher *b) {
-    if (b->gather) CL_CHECK(clReleaseKernel(b->gather));
-    b->gather = NULL;
-}
+void batcher_release(batcher *b) { clrt_kernels_release(&b->ks); }
 
 void batcher_gather(batcher *b, cl_mem x, cl_mem y, const devset *d, cl_mem order, int first, int B) {
     int P = d->rows * d->cols;
-    KARGS(b->gather, ARG_MEM(x), ARG_MEM(y), ARG_MEM(d->images), ARG_MEM(d->labels), ARG_MEM(order), ARG_INT(first),
+    cl_kernel k = b->ks.k[GATHER];
+    KARGS(k, ARG_MEM(x), ARG_MEM(y), ARG_MEM(d->images), ARG_MEM(d->labels), ARG_MEM(order), ARG_INT(first),
           ARG_INT(B), ARG_INT(P));
-    clrt_launch(b->rt, b->gather, 2, (size_t[]){(size_t)P, (size_t)B}, (size_t[]){b->rt->wg_1d, 1}, "gather");
+    clrt_launch(b->ks.rt, k, 2, (size_t[]){(size_t)P, (size_t)B}, (size_t[]){b->ks.rt->wg_1d, 1}, "gather");
 }
 
 void ref_normalize(float *x, const uint8_t *pixels, int P) {

@@ -45,17 +45,11 @@ bool history_write_csv(const history *h, const char *path) {
     return ok;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double history_median_epoch_seconds(const history *h) {
     if (h->epochs == 0) return 0;
     double *s = xmalloc((size_t)h->epochs * sizeof *s);
     for (int i = 0; i < h->epochs; i++) s[i] = h->epoch[i].train_seconds;
-    qsort(s, (size_t)h->epochs, sizeof *s, cmp_double);
-    double m = h->epochs % 2 ? s[h->epochs / 2] : 0.5 * (s[h->epochs / 2 - 1] + s[h->epochs / 2]);
+    double m = median(s, h->epochs);
     free(s);
     return m;
 }

@@ -8,26 +8,67 @@
 #include <string.h>
 
 #include "claug/data/dataset.h"
+#include "claug/util/strbuf.h"
 #include "philox.h"
 
 /* ---- the model string ------------------------------------------------------------------- */
 
-static const char *keras_name(layer_kind k) {
-    switch (k) {
-    case LAYER_CONV: return "conv2d";
-    case LAYER_RELU: return "activation";
-    case LAYER_MAXPOOL: return "max_pooling2d";
-    case LAYER_DROPOUT: return "dropout";
-    case LAYER_FLATTEN: return "flatten";
-    case LAYER_DENSE: return "dense";
-    case LAYER_SOFTMAX: return "softmax";
-    }
-    return "?";
+static layer_parsed token_error(char *err, size_t len, int pos, const char *tok, const char *why) {
+    snprintf(err, len, "--model: token %d '%s': %s", pos, tok, why);
+    return PARSED_BAD;
 }
 
-static bool token_error(char *err, size_t len, int pos, const char *tok, const char *why) {
-    snprintf(err, len, "--model: token %d '%s': %s", pos, tok, why);
-    return false;
+/* The next comma-separated token of *next, blanks trimmed and lowercased; *next moves past it
+ * (NULL after the last). */
+static char *next_token(char **next) {
+    char *tok = *next, *comma = strchr(tok, ',');
+    if (comma) *comma = 0;
+    *next = comma ? comma + 1 : NULL;
+    while (isspace((unsigned char)*tok)) tok++;
+    for (char *e = tok + strlen(tok); e > tok && isspace((unsigned char)e[-1]);) *--e = 0;
+    for (char *p = tok; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return tok;
+}
+
+/* The kind whose token `tok` is, or LAYER_KINDS. */
+static layer_kind kind_of(const char *tok) {
+    for (int k = 0; k < LAYER_KINDS; k++) {
+        const layer_type *t = &layer_types[k];
+        size_t len = strlen(t->token);
+        if (t->args ? strncmp(tok, t->token, len) == 0 : strcmp(tok, t->token) == 0) return (layer_kind)k;
+    }
+    return LAYER_KINDS;
+}
+
+/* "unknown layer (expected convNxK, relu, ... or softmax)" */
+static void unknown_layer(char *why, size_t len) {
+    int o = snprintf(why, len, "unknown layer (expected ");
+    for (int k = 0; k < LAYER_KINDS && o > 0 && (size_t)o < len; k++)
+        o += snprintf(why + o, len - (size_t)o, "%s%s", k == 0 ? "" : k + 1 < LAYER_KINDS ? ", " : " or ",
+                      layer_types[k].form);
+    if (o > 0 && (size_t)o < len) snprintf(why + o, len - (size_t)o, ")");
+}
+
+/* Parses token `pos` (from 1) for input (c, h, w) into *l; returns PARSED_BAD with the message in
+ * err. t carries the model so far in and the canonical token out. */
+static layer_parsed parse_token(layer *l, layer_token *t, const char *tok, int pos, int c, int h, int w, char *err,
+                                size_t errlen) {
+    if (!*tok) return token_error(err, errlen, pos, tok, "empty (two commas in a row, or a comma at an end)");
+    if (t->prev && t->prev->kind == LAYER_SOFTMAX)
+        return token_error(err, errlen, pos, tok, "nothing may follow softmax");
+    layer_kind k = kind_of(tok);
+    if (k == LAYER_KINDS) {
+        char why[160];
+        unknown_layer(why, sizeof why);
+        return token_error(err, errlen, pos, tok, why);
+    }
+    memset(l, 0, sizeof *l);
+    l->kind = k, l->pos = pos - 1;
+    l->c = c, l->h = h, l->w = w, l->oc = c, l->oh = h, l->ow = w;
+    t->args = tok + strlen(layer_types[k].token);
+    snprintf(t->canon, sizeof t->canon, "%s", layer_types[k].token);
+    layer_parsed r = layer_types[k].parse(l, t);
+    return r == PARSED_BAD ? token_error(err, errlen, pos, tok, t->why) : r;
 }
 
 bool model_parse(const char *spec, int c, int h, int w, int classes, layer **layers, int *nlayers, char **canonical,
@@ -37,137 +78,42 @@ bool model_parse(const char *spec, int c, int h, int w, int classes, layer **lay
     char *copy = xstrdup(spec);
     /* A blank string has no tokens (it lacks the classifier), not one empty token. */
     char *next = copy[strspn(copy, " \t\n")] ? copy : NULL;
-    size_t cap = strlen(spec) + 2, used = 0;
-    char *canon = xcalloc(cap + 64, 1);
+    strbuf canon = {0};
     layer *L = NULL;
-    int n = 0, pos = 0, counts[LAYER_SOFTMAX + 1] = {0};
-    bool ok = true, flat = false;
-    while (next && ok) {
-        char *tok = next, *comma = strchr(tok, ',');
-        if (comma) *comma = 0;
-        next = comma ? comma + 1 : NULL;
-        pos++;
-        while (isspace((unsigned char)*tok)) tok++;
-        for (char *e = tok + strlen(tok); e > tok && isspace((unsigned char)e[-1]);) *--e = 0;
-        if (!*tok) {
-            ok = token_error(err, errlen, pos, tok, "empty (two commas in a row, or a comma at an end)");
-            break;
-        }
-        for (char *p = tok; *p; p++) *p = (char)tolower((unsigned char)*p);
+    int n = 0, pos = 0, counts[LAYER_KINDS] = {0};
+    layer_token t = {.classes = classes};
+    layer_parsed r = PARSED_LAYER;
+    while (next && r != PARSED_BAD) {
+        char *tok = next_token(&next);
         layer l;
-        memset(&l, 0, sizeof l);
-        l.c = c, l.h = h, l.w = w, l.oc = c, l.oh = h, l.ow = w;
-        char canon_tok[64];
-        if (n > 0 && L[n - 1].kind == LAYER_SOFTMAX) {
-            ok = token_error(err, errlen, pos, tok, "nothing may follow softmax");
-        } else if (strncmp(tok, "conv", 4) == 0) {
-            const char *x = strchr(tok + 4, 'x');
-            char filters[16] = "";
-            if (x && (size_t)(x - tok - 4) < sizeof filters) memcpy(filters, tok + 4, (size_t)(x - tok - 4));
-            int f, k;
-            if (!x || !parse_int(filters, 1, 4096, &f) || !parse_int(x + 1, 1, 64, &k))
-                ok = token_error(err, errlen, pos, tok, "expected convNxK (N filters of K x K, e.g. conv32x3)");
-            else if (flat)
-                ok = token_error(err, errlen, pos, tok, "a convolution cannot follow flatten or dense");
-            else if (k > h || k > w) {
-                char why[128];
-                snprintf(why, sizeof why, "a %dx%d kernel does not fit the %dx%d input", k, k, h, w);
-                ok = token_error(err, errlen, pos, tok, why);
-            } else {
-                l.kind = LAYER_CONV, l.size = k, l.oc = f, l.oh = h - k + 1, l.ow = w - k + 1;
-                l.params = (long)f * c * k * k + f;
-                snprintf(canon_tok, sizeof canon_tok, "conv%dx%d", f, k);
-            }
-        } else if (strcmp(tok, "relu") == 0) {
-            l.kind = LAYER_RELU;
-            snprintf(canon_tok, sizeof canon_tok, "relu");
-            if (n > 0 && (L[n - 1].kind == LAYER_CONV || L[n - 1].kind == LAYER_DENSE) && !L[n - 1].relu) {
-                L[n - 1].relu = true;
-                l.fused = true;
-            }
-        } else if (strncmp(tok, "maxpool", 7) == 0) {
-            int s;
-            /* The argmax is kept in a byte: windows up to 15 x 15. */
-            if (!parse_int(tok + 7, 1, 15, &s))
-                ok = token_error(err, errlen, pos, tok, "expected maxpoolS with a window S of 1 to 15 (e.g. maxpool2)");
-            else if (flat)
-                ok = token_error(err, errlen, pos, tok, "pooling cannot follow flatten or dense");
-            else if (s > h || s > w) {
-                char why[128];
-                snprintf(why, sizeof why, "a %dx%d window does not fit the %dx%d input", s, s, h, w);
-                ok = token_error(err, errlen, pos, tok, why);
-            } else {
-                l.kind = LAYER_MAXPOOL, l.size = s, l.oh = h / s, l.ow = w / s;
-                snprintf(canon_tok, sizeof canon_tok, "maxpool%d", s);
-            }
-        } else if (strncmp(tok, "dropout", 7) == 0) {
-            double r;
-            float rf = 0;
-            /* The rate is used as a float, and one that rounds to 1 would scale the kept units by
-             * infinity; the canonical token must give that float back (eval parses it again). */
-            if (!parse_double(tok + 7, &r) || !(r >= 0 && r < 1 && (rf = (float)r) < 1))
-                ok = token_error(err, errlen, pos, tok, "expected dropoutR with a rate 0 <= R < 1 (e.g. dropout0.25)");
-            else {
-                l.kind = LAYER_DROPOUT, l.rate = rf;
-                /* The shortest digits that give the float back (9 always do). */
-                for (int digits = 6; digits <= 9; digits++) {
-                    snprintf(canon_tok, sizeof canon_tok, "dropout%.*g", digits, (double)rf);
-                    if ((float)strtod(canon_tok + 7, NULL) == rf) break;
-                }
-            }
-        } else if (strcmp(tok, "flatten") == 0) {
-            l.kind = LAYER_FLATTEN, l.oc = c * h * w, l.oh = l.ow = 1;
-            flat = true;
-            snprintf(canon_tok, sizeof canon_tok, "flatten");
-        } else if (strncmp(tok, "dense", 5) == 0) {
-            int units;
-            if (!parse_int(tok + 5, 1, 65536, &units))
-                ok = token_error(err, errlen, pos, tok, "expected denseN with N units (e.g. dense128)");
-            else {
-                /* Dense takes the flattened input, as after Keras' Flatten. */
-                l.kind = LAYER_DENSE, l.size = units, l.c = c * h * w, l.h = l.w = 1, l.oc = units, l.oh = l.ow = 1;
-                l.params = (long)units * l.c + units;
-                flat = true;
-                snprintf(canon_tok, sizeof canon_tok, "dense%d", units);
-            }
-        } else if (strcmp(tok, "softmax") == 0) {
-            if (n == 0 || L[n - 1].kind != LAYER_DENSE || L[n - 1].size != classes || L[n - 1].relu) {
-                char why[128];
-                snprintf(why, sizeof why, "softmax must follow the output layer dense%d (one unit per class)", classes);
-                ok = token_error(err, errlen, pos, tok, why);
-            } else {
-                l.kind = LAYER_SOFTMAX;
-                snprintf(canon_tok, sizeof canon_tok, "softmax");
-            }
-        } else {
-            ok = token_error(err, errlen, pos, tok,
-                             "unknown layer (expected convNxK, relu, maxpoolS, dropoutR, flatten, denseN or softmax)");
-        }
-        if (!ok) break;
+        t.prev = n ? &L[n - 1] : NULL;
+        if ((r = parse_token(&l, &t, tok, ++pos, c, h, w, err, errlen)) == PARSED_BAD) break;
+        sb_printf(&canon, "%s%s", canon.len ? "," : "", t.canon);
+        /* A relu is numbered whether fused or not: a name never depends on whether the layer
+         * before could compute it. */
         int k = counts[l.kind]++;
+        if (r == PARSED_FUSED) continue;
         if (k)
-            snprintf(l.name, sizeof l.name, "%s_%d", keras_name(l.kind), k);
+            snprintf(l.name, sizeof l.name, "%s_%d", layer_types[l.kind].keras_name, k);
         else
-            snprintf(l.name, sizeof l.name, "%s", keras_name(l.kind));
+            snprintf(l.name, sizeof l.name, "%s", layer_types[l.kind].keras_name);
         L = xrealloc(L, (size_t)(n + 1) * sizeof *L);
         L[n++] = l;
         c = l.oc, h = l.oh, w = l.ow;
-        used += (size_t)snprintf(canon + used, cap + 64 - used, "%s%s", used ? "," : "", canon_tok);
-        if (used + 64 > cap) canon = xrealloc(canon, (cap = 2 * cap + 64) + 64);
     }
-    if (ok && (n == 0 || L[n - 1].kind != LAYER_SOFTMAX)) {
+    if (r != PARSED_BAD && (n == 0 || L[n - 1].kind != LAYER_SOFTMAX)) {
         snprintf(err, errlen, "--model: '%s' must end with dense%d,softmax (the classifier)", spec, classes);
-        ok = false;
+        r = PARSED_BAD;
     }
     free(copy);
-    if (!ok) {
+    if (r == PARSED_BAD) {
         free(L);
-        free(canon);
+        free(sb_take(&canon));
         return false;
     }
     *layers = L;
     *nlayers = n;
-    *canonical = canon;
+    *canonical = sb_take(&canon);
     return true;
 }
 
@@ -205,9 +151,6 @@ int net_gemm_shapes(dense_gemm_shape *out, int max, const layer *L, int nl, int 
 
 /* ---- the network on the device ---------------------------------------------------------- */
 
-static size_t out_size(const layer *l) { return (size_t)l->oc * l->oh * l->ow; }
-static size_t in_size(const layer *l) { return (size_t)l->c * l->h * l->w; }
-
 net *net_create(clrt *rt, const char *spec, int c, int h, int w, int classes, int max_batch, const conv_tuning *ct) {
     net *n = xcalloc(1, sizeof *n);
     char err[512];
@@ -216,10 +159,10 @@ net *net_create(clrt *rt, const char *spec, int c, int h, int w, int classes, in
     n->in_c = c, n->in_h = h, n->in_w = w, n->classes = classes, n->max_batch = max_batch;
 
     /* Parameters: each tensor at an offset the device accepts for a sub-buffer. */
-    size_t align = clrt_align_floats(rt), off = 0, biggest = in_size(&n->L[0]);
+    size_t align = clrt_align_floats(rt), off = 0, biggest = layer_in_size(&n->L[0]);
     for (int i = 0; i < n->nl; i++) {
         layer *l = &n->L[i];
-        if (out_size(l) > biggest) biggest = out_size(l);
+        if (layer_out_size(l) > biggest) biggest = layer_out_size(l);
         if (!l->params) continue;
         size_t nb = (size_t)l->oc, nw = (size_t)l->params - nb;
         l->w_off = off;
@@ -238,16 +181,16 @@ net *net_create(clrt *rt, const char *spec, int c, int h, int w, int classes, in
     clrt_fill_zero(rt, n->grads, 0, pbytes);
 
     size_t B = (size_t)max_batch;
-    n->x = clrt_alloc(rt, B * in_size(&n->L[0]) * sizeof(float));
+    n->x = clrt_alloc(rt, B * layer_in_size(&n->L[0]) * sizeof(float));
     n->labels = clrt_alloc(rt, B * sizeof(cl_int));
     n->gbuf[0] = clrt_alloc(rt, B * biggest * sizeof(float));
     n->gbuf[1] = clrt_alloc(rt, B * biggest * sizeof(float));
 
-    act_init(&n->act, rt, "");
-    pool_init(&n->pool, rt, "");
-    dropout_init(&n->drop, rt, "");
-    loss_init(&n->loss, rt, "");
-    optim_init(&n->optim, rt, "");
+    act_init(&n->act, rt);
+    pool_init(&n->pool, rt);
+    dropout_init(&n->drop, rt);
+    loss_init(&n->loss, rt, NULL);
+    optim_init(&n->optim, rt);
     dense_init(&n->dense, rt, &n->act);
     conv_init(&n->conv, rt, ct);
 
@@ -262,10 +205,9 @@ net *net_create(clrt *rt, const char *spec, int c, int h, int w, int classes, in
             l->dweight = clrt_sub(n->grads, l->w_off * sizeof(float), nw * sizeof(float));
             l->dbias = clrt_sub(n->grads, l->b_off * sizeof(float), nb * sizeof(float));
         }
-        if (l->kind == LAYER_CONV || l->kind == LAYER_MAXPOOL || l->kind == LAYER_DROPOUT || l->kind == LAYER_DENSE)
-            l->out = clrt_alloc(rt, B * out_size(l) * sizeof(float));
-        if (l->kind == LAYER_MAXPOOL) l->arg = clrt_alloc(rt, B * out_size(l));
-        if (l->kind == LAYER_CONV) conv_layer_init(&n->conv, &l->conv, l->c, l->h, l->w, l->oc, l->size, l->relu, l->name, max_batch);
+        const layer_type *t = &layer_types[l->kind];
+        if (t->own_output) l->out = clrt_alloc(rt, B * layer_out_size(l) * sizeof(float));
+        if (t->make) t->make(n, l);
     }
     return n;
 }
@@ -280,10 +222,8 @@ void net_free(net *n) {
         layer *l = &n->L[i];
         cl_mem ms[] = {l->weight, l->bias, l->dweight, l->dbias, l->out, l->arg};
         for (size_t j = 0; j < sizeof ms / sizeof ms[0]; j++) release(ms[j]);
-        if (l->kind == LAYER_CONV) conv_layer_release(&l->conv);
+        if (layer_types[l->kind].unmake) layer_types[l->kind].unmake(l);
     }
-    cl_mem ms[] = {n->params, n->grads, n->adam_m, n->adam_v, n->x, n->labels, n->gbuf[0], n->gbuf[1]};
-    for (size_t j = 0; j < sizeof ms / sizeof ms[0]; j++) release(ms[j]);
     act_release(&n->act);
     pool_release(&n->pool);
     dropout_release(&n->drop);
@@ -291,6 +231,8 @@ void net_free(net *n) {
     optim_release(&n->optim);
     dense_release(&n->dense);
     conv_release(&n->conv);
+    cl_mem ms[] = {n->params, n->grads, n->adam_m, n->adam_v, n->x, n->labels, n->gbuf[0], n->gbuf[1]};
+    for (size_t j = 0; j < sizeof ms / sizeof ms[0]; j++) release(ms[j]);
     free(n->L);
     free(n->spec);
     free(n);
@@ -314,17 +256,17 @@ void net_summary(const net *n, FILE *f) {
     const char *rule = "_________________________________________________________________";
     fprintf(f, "Model: \"%s\"\n%s\n %-28s %-25s %s\n", name, rule, "Layer (type)", "Output Shape", "Param #");
     fprintf(f, "=================================================================\n");
-    static const char *types[] = {"Conv2D", "Activation", "MaxPooling2D", "Dropout", "Flatten", "Dense", "Softmax"};
     for (int i = 0; i < n->nl; i++) {
         const layer *l = &n->L[i];
-        /* Like Keras' activation= argument, a fused relu and the final softmax belong to the
-         * row of the layer they follow. */
-        if (l->fused || l->kind == LAYER_SOFTMAX) continue;
+        const layer_type *t = &layer_types[l->kind];
+        /* Like Keras' activation= argument, the final softmax belongs to the row of the layer it
+         * follows, as a fused relu does. */
+        if (l->kind == LAYER_SOFTMAX) continue;
         bool softmax = i + 1 < n->nl && n->L[i + 1].kind == LAYER_SOFTMAX;
         char what[64], shape[40], params[24];
-        snprintf(what, sizeof what, "%s (%s%s)", l->name, types[l->kind], l->relu ? ", relu" : softmax ? ", softmax" : "");
-        if (l->oh == 1 && l->ow == 1 && (l->kind == LAYER_DENSE || l->kind == LAYER_FLATTEN ||
-                                         (l->kind != LAYER_CONV && l->kind != LAYER_MAXPOOL && l->h == 1)))
+        snprintf(what, sizeof what, "%s (%s%s)", l->name, t->keras_class,
+                 l->relu ? ", relu" : softmax ? ", softmax" : "");
+        if (l->oh == 1 && l->ow == 1 && (t->shape == SHAPE_FLAT || (t->shape == SHAPE_AS_INPUT && l->h == 1)))
             snprintf(shape, sizeof shape, "(None, %d)", l->oc);
         else
             snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->oh, l->ow, l->oc);
@@ -347,11 +289,9 @@ void net_init_params(net *n, uint64_t seed) {
         const layer *l = &n->L[i];
         if (!l->params) continue;
         long nw = l->params - l->oc;
-        double fan_in, fan_out;
-        if (l->kind == LAYER_CONV)
-            fan_in = (double)l->c * l->size * l->size, fan_out = (double)l->oc * l->size * l->size;
-        else
-            fan_in = (double)l->c, fan_out = (double)l->oc;
+        /* Keras' fans: the kernel's inputs and outputs times its receptive field. */
+        double receptive = layer_types[l->kind].kernel_rank == 4 ? (double)l->size * l->size : 1;
+        double fan_in = (double)l->c * receptive, fan_out = (double)l->oc * receptive;
         double limit = sqrt(6.0 / (fan_in + fan_out));
         for (long j = 0; j < nw; j += 4) {
             philox4 r = claug_random4(seed, CLAUG_STREAM_INIT, tensor, (uint32_t)(j / 4), 0);
@@ -369,6 +309,7 @@ void net_read_params(net *n, float *host) { clrt_read(n->rt, n->params, 0, n->np
 void net_write_params(net *n, const float *host) { clrt_write(n->rt, n->params, 0, n->nparams * sizeof(float), host); }
 
 void net_reset_optimizer(net *n) {
+    n->step = 0;
     clrt_fill_zero(n->rt, n->adam_m, 0, n->nparams * sizeof(float));
     clrt_fill_zero(n->rt, n->adam_v, 0, n->nparams * sizeof(float));
 }
@@ -376,78 +317,45 @@ void net_reset_optimizer(net *n) {
 /* ---- passes ---------------------------------------------------------------------------------- */
 
 cl_mem net_forward(net *n, int B, bool train, uint64_t seed, uint32_t step) {
+    layer_pass p = {B, train, seed, step};
     cl_mem cur = n->x;
     for (int i = 0; i < n->nl; i++) {
         layer *l = &n->L[i];
+        const layer_type *t = &layer_types[l->kind];
         l->in = cur;
-        int count = B * (int)out_size(l);
-        switch (l->kind) {
-        case LAYER_CONV:
-            conv_forward(&n->conv, &l->conv, l->out, cur, l->weight, l->bias, B);
-            cur = l->out;
-            break;
-        case LAYER_RELU:
-            if (!l->fused) relu_forward(&n->act, cur, cur, count, l->tag_fwd);
-            break;
-        case LAYER_MAXPOOL:
-            pool_forward(&n->pool, l->out, l->arg, cur, B, l->c, l->h, l->w, l->size, l->tag_fwd);
-            cur = l->out;
-            break;
-        case LAYER_DROPOUT:
-            if (train && l->rate > 0) {
-                dropout_forward(&n->drop, l->out, cur, count, l->rate, seed, step, (uint32_t)i, l->tag_fwd);
-                cur = l->out;
-            }
-            break;
-        case LAYER_DENSE:
-            dense_forward(&n->dense, l->out, cur, l->weight, l->bias, B, l->c, l->oc, l->relu, l->tag_fwd);
-            cur = l->out;
-            break;
-        case LAYER_FLATTEN:
-        case LAYER_SOFTMAX: break;
-        }
+        if (t->forward) cur = t->forward(n, l, cur, &p);
         l->y = cur;
     }
     return cur;
 }
 
-void net_backward(net *n, int B, uint64_t seed, uint32_t step) {
+/* The backward from the logits' gradient in n->gbuf[0]; fills n->grads. */
+static void net_backward(net *n, int B, uint64_t seed, uint32_t step) {
+    layer_pass p = {B, true, seed, step};
     int first_param = 0;
     while (first_param < n->nl && !n->L[first_param].params) first_param++;
     cl_mem g = n->gbuf[0];
     for (int i = n->nl - 1; i >= first_param; i--) {
         layer *l = &n->L[i];
+        const layer_type *t = &layer_types[l->kind];
         cl_mem other = g == n->gbuf[0] ? n->gbuf[1] : n->gbuf[0];
         /* No input gradient below the first layer with parameters: nothing would use it. */
-        cl_mem dx = i > first_param ? other : NULL;
-        int count = B * (int)out_size(l);
-        switch (l->kind) {
-        case LAYER_CONV:
-            conv_backward(&n->conv, &l->conv, dx, l->dweight, l->dbias, g, l->in, l->y, B);
-            g = other;
-            break;
-        case LAYER_RELU:
-            if (!l->fused) relu_backward(&n->act, g, g, l->y, count, l->tag_bwd);
-            break;
-        case LAYER_MAXPOOL:
-            pool_backward(&n->pool, other, g, l->arg, B, l->c, l->h, l->w, l->size, l->tag_bwd);
-            g = other;
-            break;
-        case LAYER_DROPOUT:
-            if (l->rate > 0) dropout_backward(&n->drop, g, g, count, l->rate, seed, step, (uint32_t)i, l->tag_bwd);
-            break;
-        case LAYER_DENSE:
-            dense_backward(&n->dense, dx, l->dweight, l->dbias, g, l->in, l->weight, l->y, B, l->c, l->oc, l->relu,
-                           l->tag_bwd);
-            g = other;
-            break;
-        case LAYER_FLATTEN:
-        case LAYER_SOFTMAX: break;
-        }
+        if (t->backward) g = t->backward(n, l, i > first_param ? other : NULL, g, &p);
     }
 }
 
-void net_adam(net *n, double lr, long t) {
-    adam_step(&n->optim, n->params, n->adam_m, n->adam_v, n->grads, (int)n->nparams, adam_lr_t(lr, 0.9, 0.999, t),
-              0.9f, 0.999f, 1e-7f, "adam");
+void net_train_step(net *n, cl_mem losses, cl_mem correct, int first, int B, double lr, uint64_t seed) {
+    uint32_t step = (uint32_t)n->step;
+    cl_mem logits = net_forward(n, B, true, seed, step);
+    softmax_xent(&n->loss, losses, correct, n->gbuf[0], logits, n->labels, first, B, n->classes, 1.0f / (float)B,
+                 "softmax cross-entropy");
+    net_backward(n, B, seed, step);
+    n->step++;
+    adam_step(&n->optim, n->params, n->adam_m, n->adam_v, n->grads, (int)n->nparams,
+              adam_lr_t(lr, 0.9, 0.999, n->step), 0.9f, 0.999f, 1e-7f, "adam");
+}
+
+void net_eval_step(net *n, cl_mem losses, cl_mem correct, int first, int B) {
+    cl_mem logits = net_forward(n, B, false, 0, 0);
+    softmax_xent(&n->loss, losses, correct, NULL, logits, n->labels, first, B, n->classes, 1.0f, "evaluate");
 }

@@ -64,7 +64,7 @@ void trainer_init(trainer *t, clrt *rt, net *n, const dataset *ds, int train_siz
     devset_upload(&t->train, rt, &ds->train_images, &ds->train_labels);
     devset_upload(&t->test, rt, &ds->test_images, &ds->test_labels);
     batcher_init(&t->gather, rt);
-    augment_init(&t->aug, rt, "");
+    augment_init(&t->aug, rt);
     int count = (int)ds->train_images.count;
     t->subset = xmalloc((size_t)count * sizeof *t->subset);
     if (train_size <= 0 || train_size >= count) {
@@ -173,8 +173,7 @@ void trainer_evaluate(trainer *t, int batch_size, double *loss, double *accuracy
     for (int first = 0; first < count; first += batch_size) {
         int B = count - first < batch_size ? count - first : batch_size;
         batcher_gather(&t->gather, n->x, n->labels, &t->test, t->test_order, first, B);
-        cl_mem logits = net_forward(n, B, false, 0, 0);
-        softmax_xent(&n->loss, t->losses, t->correct, NULL, logits, n->labels, first, B, n->classes, 1.0f, "evaluate");
+        net_eval_step(n, t->losses, t->correct, first, B);
     }
     read_sums(t, count, loss, accuracy);
     if (correct_host) clrt_read(t->rt, t->correct, 0, (size_t)count * sizeof(float), correct_host);
@@ -197,17 +196,12 @@ static void fit_epoch(trainer *t, const train_config *c, int epoch, epoch_metric
     int upto[2] = {0, 0};
     for (int s = 0; s < steps; s++) {
         int first = s * B, bs = N - first < B ? N - first : B;
-        uint32_t step = (uint32_t)t->step;
         if (augment)
             augment_gather(&t->aug, n->x, n->labels, &t->train, t->order, first, bs, &c->aug, c->seed,
                            (uint32_t)epoch, "augment");
         else
             batcher_gather(&t->gather, n->x, n->labels, &t->train, t->order, first, bs);
-        cl_mem logits = net_forward(n, bs, true, c->seed, step);
-        softmax_xent(&n->loss, t->losses, t->correct, n->gbuf[0], logits, n->labels, first, bs, n->classes,
-                     1.0f / (float)bs, "softmax cross-entropy");
-        net_backward(n, bs, c->seed, step);
-        net_adam(n, c->lr, ++t->step);
+        net_train_step(n, t->losses, t->correct, first, bs, c->lr, c->seed);
         if ((s + 1) % CHECKPOINT != 0 || s + 1 == steps) continue;
 
         int k = (s + 1) / CHECKPOINT % 2;

@@ -27,13 +27,8 @@ static int describe(const net *n, tensor_desc *d) {
         if (!l->params) continue;
         tensor_desc *t = &d[k++];
         snprintf(t->name, sizeof t->name, "%s/kernel", l->name);
-        if (l->kind == LAYER_CONV) {
-            t->rank = 4;
-            t->dims[0] = l->oc, t->dims[1] = l->c, t->dims[2] = t->dims[3] = l->size;
-        } else {
-            t->rank = 2;
-            t->dims[0] = l->oc, t->dims[1] = l->c;
-        }
+        t->rank = layer_types[l->kind].kernel_rank;
+        t->dims[0] = l->oc, t->dims[1] = l->c, t->dims[2] = t->dims[3] = l->size; /* cut to the rank */
         t->count = (size_t)(l->params - l->oc);
         t->offset = l->w_off;
         t = &d[k++];

@@ -1,33 +1,25 @@
 #include "claug/ops/act.h"
 
-void act_init(act_kernels *k, clrt *rt, const char *options) {
-    k->rt = rt;
-    cl_program p = clrt_program(rt, "act.cl", options);
-    k->relu_fwd = clrt_kernel(p, "relu_fwd");
-    k->relu_bwd = clrt_kernel(p, "relu_bwd");
-    k->bias_act_fwd = clrt_kernel(p, "bias_act_fwd");
-    k->bias_act_bwd = clrt_kernel(p, "bias_act_bwd");
-    CL_CHECK(clReleaseProgram(p));
+enum { RELU_FWD, RELU_BWD, BIAS_ACT_FWD, BIAS_ACT_BWD };
+
+void act_init(act_kernels *k, clrt *rt) {
+    clrt_kernels_init(&k->ks, rt, "act.cl", NULL,
+                      (const char *const[]){[RELU_FWD] = "relu_fwd", [RELU_BWD] = "relu_bwd",
+                                            [BIAS_ACT_FWD] = "bias_act_fwd", [BIAS_ACT_BWD] = "bias_act_bwd", NULL});
 }
 
-void act_release(act_kernels *k) {
-    cl_kernel *all[] = {&k->relu_fwd, &k->relu_bwd, &k->bias_act_fwd, &k->bias_act_bwd};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
-        if (*all[i]) CL_CHECK(clReleaseKernel(*all[i]));
-        *all[i] = NULL;
-    }
-}
+void act_release(act_kernels *k) { clrt_kernels_release(&k->ks); }
 
 /* ---- ReLU ------------------------------------------------------------------------------------- */
 
 void relu_forward(act_kernels *k, cl_mem y, cl_mem x, int n, const char *tag) {
-    KARGS(k->relu_fwd, ARG_MEM(y), ARG_MEM(x), ARG_INT(n));
-    clrt_launch(k->rt, k->relu_fwd, 1, (size_t[]){(size_t)n}, &k->rt->wg_1d, tag);
+    KARGS(k->ks.k[RELU_FWD], ARG_MEM(y), ARG_MEM(x), ARG_INT(n));
+    clrt_launch(k->ks.rt, k->ks.k[RELU_FWD], 1, (size_t[]){(size_t)n}, &k->ks.rt->wg_1d, tag);
 }
 
 void relu_backward(act_kernels *k, cl_mem dx, cl_mem dy, cl_mem y, int n, const char *tag) {
-    KARGS(k->relu_bwd, ARG_MEM(dx), ARG_MEM(dy), ARG_MEM(y), ARG_INT(n));
-    clrt_launch(k->rt, k->relu_bwd, 1, (size_t[]){(size_t)n}, &k->rt->wg_1d, tag);
+    KARGS(k->ks.k[RELU_BWD], ARG_MEM(dx), ARG_MEM(dy), ARG_MEM(y), ARG_INT(n));
+    clrt_launch(k->ks.rt, k->ks.k[RELU_BWD], 1, (size_t[]){(size_t)n}, &k->ks.rt->wg_1d, tag);
 }
 
 void ref_relu_forward(float *y, const float *x, int n) {
@@ -41,13 +33,13 @@ void ref_relu_backward(float *dx, const float *dy, const float *y, int n) {
 /* ---- bias (+ ReLU) after a GEMM ------------------------------------------------------------------ */
 
 void bias_act_forward(act_kernels *k, cl_mem y, cl_mem bias, int B, int N, int relu, const char *tag) {
-    KARGS(k->bias_act_fwd, ARG_MEM(y), ARG_MEM(bias), ARG_INT(B), ARG_INT(N), ARG_INT(relu != 0));
-    clrt_launch(k->rt, k->bias_act_fwd, 1, (size_t[]){(size_t)B * (size_t)N}, &k->rt->wg_1d, tag);
+    KARGS(k->ks.k[BIAS_ACT_FWD], ARG_MEM(y), ARG_MEM(bias), ARG_INT(B), ARG_INT(N), ARG_INT(relu != 0));
+    clrt_launch(k->ks.rt, k->ks.k[BIAS_ACT_FWD], 1, (size_t[]){(size_t)B * (size_t)N}, &k->ks.rt->wg_1d, tag);
 }
 
 void bias_act_backward(act_kernels *k, cl_mem db, cl_mem dy, cl_mem y, int B, int N, int relu, const char *tag) {
-    KARGS(k->bias_act_bwd, ARG_MEM(db), ARG_MEM(dy), ARG_MEM(y), ARG_INT(B), ARG_INT(N), ARG_INT(relu != 0));
-    clrt_launch(k->rt, k->bias_act_bwd, 1, (size_t[]){(size_t)N}, &k->rt->wg_1d, tag);
+    KARGS(k->ks.k[BIAS_ACT_BWD], ARG_MEM(db), ARG_MEM(dy), ARG_MEM(y), ARG_INT(B), ARG_INT(N), ARG_INT(relu != 0));
+    clrt_launch(k->ks.rt, k->ks.k[BIAS_ACT_BWD], 1, (size_t[]){(size_t)N}, &k->ks.rt->wg_1d, tag);
 }
 
 void ref_bias_act_forward(float *y, const float *bias, int B, int N, int relu) {

@@ -1,5 +1,6 @@
 #include "claug/ops/conv.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,25 +8,37 @@
 static int round8(int n) { return (n + 7) / 8 * 8; }
 static int cdiv(int a, int b) { return (a + b - 1) / b; }
 
+/* CONV_TUNABLES as data. */
+typedef struct {
+    const char *define;
+    size_t offset;
+    int cpu, gpu, kernels;
+} tunable;
+static const tunable tunables[] = {
+#define ROW(field, define, cpu, gpu, lo, hi, kernels) {define, offsetof(conv_tuning, field), cpu, gpu, kernels},
+    CONV_TUNABLES(ROW)
+#undef ROW
+};
+enum { NTUNABLES = sizeof tunables / sizeof tunables[0] };
+
+static int *field(conv_tuning *t, const tunable *u) { return (int *)((char *)t + u->offset); }
+static int value(const conv_tuning *t, const tunable *u) { return *(const int *)((const char *)t + u->offset); }
+
 void conv_tuning_default(conv_tuning *t, const clrt *rt) {
     memset(t, 0, sizeof *t);
-    /* Register tiles: 6 pixels x 16 channels = 12 float8 accumulators, the most that stay in
-     * AVX2's 16 vector registers beside the weights and a broadcast; measured best on PoCL
-     * (cl/conv.cl's header), as is the work-group of 16. */
-    t->tp = 6, t->cb = 2, t->wt = 6, t->wcb = 2, t->kfast = 3, t->lws = 16;
-    /* Local tiles: 64 pixels x 32 channels per work-group of 16 x 16, 4 x 2 per work-item. */
-    t->tm = 64, t->tn = 32, t->kc = 16, t->rm = 4, t->rn = 2;
     t->local_tiles = rt->is_gpu;
-    /* A CPU wants a few long reductions that keep a split's gradient in its cache; a GPU wants
-     * many work-groups. */
-    t->splits = rt->is_gpu ? 0 : 8;
+    for (int i = 0; i < NTUNABLES; i++) *field(t, &tunables[i]) = rt->is_gpu ? tunables[i].gpu : tunables[i].cpu;
 }
 
 void conv_tuning_options(char *buf, size_t len, const conv_tuning *t) {
-    snprintf(buf, len,
-             "-DCONV_TP=%d -DCONV_CB=%d -DCONV_WT=%d -DCONV_WCB=%d -DCONV_KFAST=%d -DCONV_LM_TM=%d -DCONV_LM_TN=%d "
-             "-DCONV_LM_KC=%d -DCONV_LM_RM=%d -DCONV_LM_RN=%d",
-             t->tp, t->cb, t->wt, t->wcb, t->kfast, t->tm, t->tn, t->kc, t->rm, t->rn);
+    int kernels = t->local_tiles ? CONV_LOCAL : CONV_REGISTER;
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < NTUNABLES; i++) {
+        const tunable *u = &tunables[i];
+        if (!u->define || !(u->kernels & kernels) || n >= len) continue;
+        n += (size_t)snprintf(buf + n, len - n, "%s-D%s=%d", n ? " " : "", u->define, value(t, u));
+    }
 }
 
 void conv_tuning_describe(char *buf, size_t len, const conv_tuning *t) {
@@ -42,12 +55,23 @@ void conv_tuning_describe(char *buf, size_t len, const conv_tuning *t) {
                  8 * t->cb, t->wt, 8 * t->wcb, splits, t->lws);
 }
 
-/* Whether kernel k can run work-groups of wg items on the device: the driver's limit for one
- * kernel may be below the device's. */
-static bool kernel_takes(const conv_ctx *c, cl_kernel k, size_t wg, const char *name, char *err, size_t errlen) {
-    if (!k) return true; /* listing mode (clrt_list_programs): nothing was built */
-    size_t max = 0;
-    CL_CHECK(clGetKernelWorkGroupInfo(k, c->rt->dev.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max, &max, NULL));
+enum { FWD, BWD_W, W_PREP, BWD_PREP, BWD_W_FINISH };
+
+/* Whether kernel k of c can run its work-groups on the device (those it fixes, else the
+ * tuning's): the driver's limit for one kernel may be below the device's. */
+static bool kernel_takes(const conv_ctx *c, int k, const size_t fixed[3], const char *name, char *err, size_t errlen) {
+    cl_kernel kern = c->ks.k[k];
+    if (!kern) return true; /* listing mode (clrt_list_programs): nothing was built */
+    size_t wg = c->tune.local_tiles ? fixed[0] * fixed[1] * fixed[2] : (size_t)c->tune.lws, max = 0;
+    /* The launches take the local size the kernel was compiled for; one the driver reports wrong
+     * (or as 0) would fail at the first launch with nothing to say why. */
+    size_t need = (size_t)(c->tune.tm / c->tune.rm) * (size_t)(c->tune.tn / c->tune.rn);
+    if (c->tune.local_tiles && wg != need) {
+        snprintf(err, errlen, "%s reports a compiled work-group size of %zux%zux%zu, the tiles need %zu work-items", name,
+                 fixed[0], fixed[1], fixed[2], need);
+        return false;
+    }
+    CL_CHECK(clGetKernelWorkGroupInfo(kern, c->ks.rt->dev.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max, &max, NULL));
     if (wg <= max) return true;
     snprintf(err, errlen, "%s takes work-groups of at most %zu items, the tuning launches %zu", name, max, wg);
     return false;
@@ -55,25 +79,25 @@ static bool kernel_takes(const conv_ctx *c, cl_kernel k, size_t wg, const char *
 
 bool conv_build(conv_ctx *c, clrt *rt, const conv_tuning *t, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
-    c->rt = rt;
     c->tune = *t;
     char opts[512], *log;
     conv_tuning_options(opts, sizeof opts, t);
-    cl_program p = clrt_program_try(rt, "conv.cl", opts, &log);
-    if (!p) {
+    const char *names[] = {[FWD] = t->local_tiles ? "conv_fwd_lm" : "conv_fwd",
+                           [BWD_W] = t->local_tiles ? "conv_bwd_w_lm" : "conv_bwd_w",
+                           [W_PREP] = "conv_w_prep",
+                           [BWD_PREP] = "conv_bwd_prep",
+                           [BWD_W_FINISH] = "conv_bwd_w_finish",
+                           NULL};
+    if (!clrt_kernels_try(&c->ks, rt, "conv.cl", opts, names, &log)) {
         snprintf(err, errlen, "conv.cl does not build with %s: %s", opts, log);
         free(log);
         return false;
     }
-    const char *fwd = t->local_tiles ? "conv_fwd_lm" : "conv_fwd", *bwd_w = t->local_tiles ? "conv_bwd_w_lm" : "conv_bwd_w";
-    c->fwd = clrt_kernel(p, fwd);
-    c->bwd_w = clrt_kernel(p, bwd_w);
-    c->w_prep = clrt_kernel(p, "conv_w_prep");
-    c->bwd_prep = clrt_kernel(p, "conv_bwd_prep");
-    c->bwd_w_finish = clrt_kernel(p, "conv_bwd_w_finish");
-    CL_CHECK(clReleaseProgram(p));
-    size_t wg = t->local_tiles ? (size_t)(t->tm / t->rm) * (size_t)(t->tn / t->rn) : (size_t)t->lws;
-    if (kernel_takes(c, c->fwd, wg, fwd, err, errlen) && kernel_takes(c, c->bwd_w, wg, bwd_w, err, errlen)) return true;
+    clrt_kernel_wg(rt, c->ks.k[FWD], c->lm_fwd_wg);
+    clrt_kernel_wg(rt, c->ks.k[BWD_W], c->lm_bwd_w_wg);
+    if (kernel_takes(c, FWD, c->lm_fwd_wg, names[FWD], err, errlen) &&
+        kernel_takes(c, BWD_W, c->lm_bwd_w_wg, names[BWD_W], err, errlen))
+        return true;
     conv_release(c);
     return false;
 }
@@ -89,9 +113,7 @@ static void release_mem(cl_mem *m) {
 }
 
 void conv_release(conv_ctx *c) {
-    cl_kernel ks[] = {c->fwd, c->bwd_w, c->w_prep, c->bwd_prep, c->bwd_w_finish};
-    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
-        if (ks[i]) CL_CHECK(clReleaseKernel(ks[i]));
+    clrt_kernels_release(&c->ks);
     release_mem(&c->g);
     release_mem(&c->gpad);
     release_mem(&c->dwp);
@@ -106,7 +128,7 @@ static int splits(const conv_ctx *c, int B) {
 static void reserve(conv_ctx *c, cl_mem *m, size_t *have, size_t bytes) {
     if (bytes <= *have) return;
     release_mem(m);
-    *m = clrt_alloc(c->rt, bytes);
+    *m = clrt_alloc(c->ks.rt, bytes);
     *have = bytes;
 }
 
@@ -115,8 +137,8 @@ void conv_layer_init(conv_ctx *c, conv_layer *l, int CI, int H, int W, int CO, i
     memset(l, 0, sizeof *l);
     l->CI = CI, l->H = H, l->W = W, l->CO = CO, l->K = K, l->relu = relu;
     int KK = K * K, OH = H - K + 1, OW = W - K + 1;
-    l->wt = clrt_alloc(c->rt, (size_t)CI * KK * round8(CO) * sizeof(float));
-    l->wf = clrt_alloc(c->rt, (size_t)CO * KK * round8(CI) * sizeof(float));
+    l->wt = clrt_alloc(c->ks.rt, (size_t)CI * KK * round8(CO) * sizeof(float));
+    l->wf = clrt_alloc(c->ks.rt, (size_t)CO * KK * round8(CI) * sizeof(float));
     snprintf(l->tag_fwd, sizeof l->tag_fwd, "%s forward", name);
     snprintf(l->tag_dx, sizeof l->tag_dx, "%s input gradient", name);
     snprintf(l->tag_dw, sizeof l->tag_dw, "%s weight gradient", name);
@@ -135,24 +157,24 @@ void conv_layer_release(conv_layer *l) {
 static void launch_fwd(conv_ctx *c, cl_mem y, cl_mem x, cl_mem wt, cl_mem b, int B, int CI, int H, int W, int CO,
                        int K, int has_bias, int relu, const char *tag) {
     const conv_tuning *t = &c->tune;
-    KARGS(c->fwd, ARG_MEM(y), ARG_MEM(x), ARG_MEM(wt), ARG_MEM(b), ARG_INT(B), ARG_INT(CI), ARG_INT(H), ARG_INT(W),
-          ARG_INT(CO), ARG_INT(K), ARG_INT(has_bias), ARG_INT(relu));
+    KARGS(c->ks.k[FWD], ARG_MEM(y), ARG_MEM(x), ARG_MEM(wt), ARG_MEM(b), ARG_INT(B), ARG_INT(CI), ARG_INT(H),
+          ARG_INT(W), ARG_INT(CO), ARG_INT(K), ARG_INT(has_bias), ARG_INT(relu));
     int NP = B * (H - K + 1) * (W - K + 1);
     if (t->local_tiles) {
-        size_t lws[2] = {(size_t)(t->tm / t->rm), (size_t)(t->tn / t->rn)};
+        const size_t *lws = c->lm_fwd_wg; /* a tile of tm x tn per work-group */
         size_t gws[2] = {(size_t)cdiv(NP, t->tm) * lws[0], (size_t)cdiv(CO, t->tn) * lws[1]};
-        clrt_launch(c->rt, c->fwd, 2, gws, lws, tag);
+        clrt_launch(c->ks.rt, c->ks.k[FWD], 2, gws, lws, tag);
     } else {
         size_t gws = (size_t)cdiv(NP, t->tp) * (size_t)cdiv(round8(CO) / 8, t->cb), lws = (size_t)t->lws;
-        clrt_launch(c->rt, c->fwd, 1, &gws, &lws, tag);
+        clrt_launch(c->ks.rt, c->ks.k[FWD], 1, &gws, &lws, tag);
     }
 }
 
 void conv_forward(conv_ctx *c, conv_layer *l, cl_mem y, cl_mem x, cl_mem w, cl_mem b, int B) {
     int KK = l->K * l->K;
-    KARGS(c->w_prep, ARG_MEM(l->wt), ARG_MEM(l->wf), ARG_MEM(w), ARG_INT(l->CI), ARG_INT(l->CO), ARG_INT(l->K));
+    KARGS(c->ks.k[W_PREP], ARG_MEM(l->wt), ARG_MEM(l->wf), ARG_MEM(w), ARG_INT(l->CI), ARG_INT(l->CO), ARG_INT(l->K));
     size_t n = (size_t)round8(l->CO) * round8(l->CI) * KK;
-    clrt_launch(c->rt, c->w_prep, 1, &n, &c->rt->wg_1d, l->tag_fwd);
+    clrt_launch(c->ks.rt, c->ks.k[W_PREP], 1, &n, &c->ks.rt->wg_1d, l->tag_fwd);
     launch_fwd(c, y, x, l->wt, b, B, l->CI, l->H, l->W, l->CO, l->K, 1, l->relu, l->tag_fwd);
 }
 
@@ -161,25 +183,25 @@ void conv_backward(conv_ctx *c, conv_layer *l, cl_mem dx, cl_mem dw, cl_mem db, 
     int K = l->K, OH = l->H - K + 1, OW = l->W - K + 1, T = l->CI * K * K, CO8 = round8(l->CO), P = dx ? K - 1 : 0;
     int ns = splits(c, B);
 
-    KARGS(c->bwd_prep, ARG_MEM(c->g), ARG_MEM(c->gpad), ARG_MEM(dy), ARG_MEM(y), ARG_INT(B), ARG_INT(l->CO),
+    KARGS(c->ks.k[BWD_PREP], ARG_MEM(c->g), ARG_MEM(c->gpad), ARG_MEM(dy), ARG_MEM(y), ARG_INT(B), ARG_INT(l->CO),
           ARG_INT(OH), ARG_INT(OW), ARG_INT(K), ARG_INT(l->relu), ARG_INT(dx != NULL));
     size_t n = (size_t)B * (CO8 / 8) * (OH + 2 * P); /* a work-item per padded row */
-    clrt_launch(c->rt, c->bwd_prep, 1, &n, &c->rt->wg_1d, l->tag_dw);
+    clrt_launch(c->ks.rt, c->ks.k[BWD_PREP], 1, &n, &c->ks.rt->wg_1d, l->tag_dw);
 
-    KARGS(c->bwd_w, ARG_MEM(c->dwp), ARG_MEM(x), ARG_MEM(c->g), ARG_INT(B), ARG_INT(l->CI), ARG_INT(l->H),
+    KARGS(c->ks.k[BWD_W], ARG_MEM(c->dwp), ARG_MEM(x), ARG_MEM(c->g), ARG_INT(B), ARG_INT(l->CI), ARG_INT(l->H),
           ARG_INT(l->W), ARG_INT(l->CO), ARG_INT(K), ARG_INT(ns));
     if (t->local_tiles) {
-        size_t lws[3] = {(size_t)(t->tn / t->rn), (size_t)(t->tm / t->rm), 1};
-        size_t gws[3] = {(size_t)cdiv(CO8, t->tn) * lws[0], (size_t)cdiv(T + 1, t->tm) * lws[1], (size_t)ns};
-        clrt_launch(c->rt, c->bwd_w, 3, gws, lws, l->tag_dw);
+        const size_t *lws = c->lm_bwd_w_wg; /* a tile of tn x tm per work-group, a split per layer of groups */
+        size_t gws[3] = {(size_t)cdiv(CO8, t->tn) * lws[0], (size_t)cdiv(T + 1, t->tm) * lws[1], (size_t)ns * lws[2]};
+        clrt_launch(c->ks.rt, c->ks.k[BWD_W], 3, gws, lws, l->tag_dw);
     } else {
         size_t gws = (size_t)ns * (cdiv(T, t->wt) + 1) * cdiv(CO8 / 8, t->wcb), lws = (size_t)t->lws;
-        clrt_launch(c->rt, c->bwd_w, 1, &gws, &lws, l->tag_dw);
+        clrt_launch(c->ks.rt, c->ks.k[BWD_W], 1, &gws, &lws, l->tag_dw);
     }
-    KARGS(c->bwd_w_finish, ARG_MEM(dw), ARG_MEM(db), ARG_MEM(c->dwp), ARG_INT(l->CI), ARG_INT(l->CO), ARG_INT(K),
+    KARGS(c->ks.k[BWD_W_FINISH], ARG_MEM(dw), ARG_MEM(db), ARG_MEM(c->dwp), ARG_INT(l->CI), ARG_INT(l->CO), ARG_INT(K),
           ARG_INT(ns));
     n = (size_t)l->CO * (T + 1);
-    clrt_launch(c->rt, c->bwd_w_finish, 1, &n, &c->rt->wg_1d, l->tag_dw);
+    clrt_launch(c->ks.rt, c->ks.k[BWD_W_FINISH], 1, &n, &c->ks.rt->wg_1d, l->tag_dw);
 
     if (dx)
         /* The input gradient has no bias: any buffer stands in for it, never read. */
@@ -213,26 +235,24 @@ static double masked(const float *dy, const float *y, size_t o, int relu) {
 
 void ref_conv_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
                        const float *y, int B, int CI, int H, int W, int CO, int K, int relu) {
-    int OH = H - K + 1, OW = W - K + 1;
-    for (int co = 0; co < CO; co++) {
-        for (int ci = 0; ci < CI; ci++)
-            for (int kh = 0; kh < K; kh++)
-                for (int kw = 0; kw < K; kw++) {
-                    double s = 0.0;
-                    for (int n = 0; n < B; n++)
-                        for (int oy = 0; oy < OH; oy++)
-                            for (int ox = 0; ox < OW; ox++)
-                                s += masked(dy, y, (((size_t)n * CO + co) * OH + oy) * OW + ox, relu) *
-                                     (double)x[(((size_t)n * CI + ci) * H + oy + kh) * W + ox + kw];
-                    dw[((co * CI + ci) * K + kh) * K + kw] = (float)s;
-                }
-        if (db) {
+    int OH = H - K + 1, OW = W - K + 1, KK = K * K, T = CI * KK;
+    /* Row t < T of the weight gradient is tap (ci, kh, kw); row T is the bias, a tap whose input
+     * is 1. */
+    for (int co = 0; co < CO; co++)
+        for (int t = 0; t <= (db ? T : T - 1); t++) {
+            int ci = t / KK, kh = t % KK / K, kw = t % K;
             double s = 0.0;
             for (int n = 0; n < B; n++)
-                for (int p = 0; p < OH * OW; p++) s += masked(dy, y, ((size_t)n * CO + co) * OH * OW + p, relu);
-            db[co] = (float)s;
+                for (int oy = 0; oy < OH; oy++)
+                    for (int ox = 0; ox < OW; ox++) {
+                        double in = t < T ? (double)x[(((size_t)n * CI + ci) * H + oy + kh) * W + ox + kw] : 1.0;
+                        s += masked(dy, y, (((size_t)n * CO + co) * OH + oy) * OW + ox, relu) * in;
+                    }
+            if (t < T)
+                dw[co * T + t] = (float)s;
+            else
+                db[co] = (float)s;
         }
-    }
     if (!dx) return;
     for (int n = 0; n < B; n++)
         for (int ci = 0; ci < CI; ci++)

@@ -6,12 +6,7 @@
 
 #include "claug/util/util.h"
 
-void dense_init(dense_ctx *d, clrt *rt, act_kernels *act) {
-    d->rt = rt;
-    d->act = act;
-    d->temp = NULL;
-    d->temp_bytes = 0;
-}
+void dense_init(dense_ctx *d, clrt *rt, act_kernels *act) { *d = (dense_ctx){.rt = rt, .act = act}; }
 
 void dense_release(dense_ctx *d) {
     if (d->temp) CL_CHECK(clReleaseMemObject(d->temp));

@@ -2,36 +2,30 @@
 
 #include <math.h>
 
+enum { XENT, SUM };
+
 void loss_init(loss_kernels *k, clrt *rt, const char *options) {
-    k->rt = rt;
-    cl_program p = clrt_program(rt, "loss.cl", options);
-    k->xent = clrt_kernel(p, "softmax_xent");
-    k->sum = clrt_kernel(p, "metrics_sum");
-    CL_CHECK(clReleaseProgram(p));
+    clrt_kernels_init(&k->ks, rt, "loss.cl", options,
+                      (const char *const[]){[XENT] = "softmax_xent", [SUM] = "metrics_sum", NULL});
 }
 
-void loss_release(loss_kernels *k) {
-    if (k->xent) CL_CHECK(clReleaseKernel(k->xent));
-    if (k->sum) CL_CHECK(clReleaseKernel(k->sum));
-    k->xent = k->sum = NULL;
-}
+void loss_release(loss_kernels *k) { clrt_kernels_release(&k->ks); }
 
 void softmax_xent(loss_kernels *k, cl_mem losses, cl_mem correct, cl_mem dlogits, cl_mem logits, cl_mem labels,
                   int offset, int B, int K, float grad_scale, const char *tag) {
     /* A NULL buffer argument reaches the kernel as a NULL pointer (OpenCL 1.2, clSetKernelArg). */
-    KARGS(k->xent, ARG_MEM(losses), ARG_MEM(correct), ARG_MEM(dlogits), ARG_MEM(logits), ARG_MEM(labels),
+    KARGS(k->ks.k[XENT], ARG_MEM(losses), ARG_MEM(correct), ARG_MEM(dlogits), ARG_MEM(logits), ARG_MEM(labels),
           ARG_INT(offset), ARG_INT(B), ARG_INT(K), ARG_FLOAT(grad_scale));
-    clrt_launch(k->rt, k->xent, 1, (size_t[]){(size_t)B}, &k->rt->wg_1d, tag);
+    clrt_launch(k->ks.rt, k->ks.k[XENT], 1, (size_t[]){(size_t)B}, &k->ks.rt->wg_1d, tag);
 }
 
 void metrics_sum(loss_kernels *k, cl_mem out, cl_mem losses, cl_mem correct, int n, const char *tag) {
     /* The work-group size is METRICS_WG of the build options, read back from the compiled kernel
      * (reqd_work_group_size) so the host cannot disagree with it. */
     size_t wg[3];
-    CL_CHECK(clGetKernelWorkGroupInfo(k->sum, k->rt->dev.device, CL_KERNEL_COMPILE_WORK_GROUP_SIZE, sizeof wg, wg,
-                                      NULL));
-    KARGS(k->sum, ARG_MEM(out), ARG_MEM(losses), ARG_MEM(correct), ARG_INT(n));
-    clrt_launch(k->rt, k->sum, 1, wg, wg, tag);
+    clrt_kernel_wg(k->ks.rt, k->ks.k[SUM], wg);
+    KARGS(k->ks.k[SUM], ARG_MEM(out), ARG_MEM(losses), ARG_MEM(correct), ARG_INT(n));
+    clrt_launch(k->ks.rt, k->ks.k[SUM], 1, wg, wg, tag);
 }
 
 /* In double, then rounded: a reference more accurate than the kernel, not a copy of it. */

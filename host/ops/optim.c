@@ -2,17 +2,13 @@
 
 #include <math.h>
 
-void optim_init(optim_kernels *k, clrt *rt, const char *options) {
-    k->rt = rt;
-    cl_program p = clrt_program(rt, "optim.cl", options);
-    k->adam = clrt_kernel(p, "adam");
-    CL_CHECK(clReleaseProgram(p));
+enum { ADAM };
+
+void optim_init(optim_kernels *k, clrt *rt) {
+    clrt_kernels_init(&k->ks, rt, "optim.cl", NULL, (const char *const[]){[ADAM] = "adam", NULL});
 }
 
-void optim_release(optim_kernels *k) {
-    if (k->adam) CL_CHECK(clReleaseKernel(k->adam));
-    k->adam = NULL;
-}
+void optim_release(optim_kernels *k) { clrt_kernels_release(&k->ks); }
 
 float adam_lr_t(double lr, double beta1, double beta2, long t) {
     if (t < 1) die(EXIT_USAGE, "Adam step %ld: steps count from 1", t);
@@ -21,9 +17,9 @@ float adam_lr_t(double lr, double beta1, double beta2, long t) {
 
 void adam_step(optim_kernels *k, cl_mem p, cl_mem m, cl_mem v, cl_mem g, int n, float lr_t, float beta1, float beta2,
                float eps, const char *tag) {
-    KARGS(k->adam, ARG_MEM(p), ARG_MEM(m), ARG_MEM(v), ARG_MEM(g), ARG_INT(n), ARG_FLOAT(lr_t), ARG_FLOAT(beta1),
+    KARGS(k->ks.k[ADAM], ARG_MEM(p), ARG_MEM(m), ARG_MEM(v), ARG_MEM(g), ARG_INT(n), ARG_FLOAT(lr_t), ARG_FLOAT(beta1),
           ARG_FLOAT(beta2), ARG_FLOAT(eps));
-    clrt_launch(k->rt, k->adam, 1, (size_t[]){(size_t)n}, &k->rt->wg_1d, tag);
+    clrt_launch(k->ks.rt, k->ks.k[ADAM], 1, (size_t[]){(size_t)n}, &k->ks.rt->wg_1d, tag);
 }
 
 void ref_adam_step(float *p, float *m, float *v, const float *g, int n, float lr_t, float beta1, float beta2,

@@ -1,18 +1,12 @@
 #include "claug/ops/pool.h"
 
-void pool_init(pool_kernels *k, clrt *rt, const char *options) {
-    k->rt = rt;
-    cl_program p = clrt_program(rt, "pool.cl", options);
-    k->fwd = clrt_kernel(p, "pool_fwd");
-    k->bwd = clrt_kernel(p, "pool_bwd");
-    CL_CHECK(clReleaseProgram(p));
+enum { FWD, BWD };
+
+void pool_init(pool_kernels *k, clrt *rt) {
+    clrt_kernels_init(&k->ks, rt, "pool.cl", NULL, (const char *const[]){[FWD] = "pool_fwd", [BWD] = "pool_bwd", NULL});
 }
 
-void pool_release(pool_kernels *k) {
-    if (k->fwd) CL_CHECK(clReleaseKernel(k->fwd));
-    if (k->bwd) CL_CHECK(clReleaseKernel(k->bwd));
-    k->fwd = k->bwd = NULL;
-}
+void pool_release(pool_kernels *k) { clrt_kernels_release(&k->ks); }
 
 /* The window index is stored in a uchar: S * S must not exceed 256. */
 static void check_window(int S) {
@@ -22,26 +16,26 @@ static void check_window(int S) {
 /* A work-group of whole planes of windows (up to the 1-D size), so that no work-item of the
  * rounded-up range is idle for the common sizes. */
 static void launch_planes(pool_kernels *k, cl_kernel kern, int cols, int rows, int planes, const char *tag) {
-    size_t wg = k->rt->wg_1d, lx = (size_t)cols < wg ? (size_t)cols : wg, ly = wg / lx;
+    size_t wg = k->ks.rt->wg_1d, lx = (size_t)cols < wg ? (size_t)cols : wg, ly = wg / lx;
     if (ly > (size_t)rows) ly = (size_t)rows;
     size_t lz = wg / (lx * ly) < (size_t)planes ? wg / (lx * ly) : (size_t)planes;
     if (lz < 1) lz = 1;
-    clrt_launch(k->rt, kern, 3, (size_t[]){(size_t)cols, (size_t)rows, (size_t)planes}, (size_t[]){lx, ly, lz}, tag);
+    clrt_launch(k->ks.rt, kern, 3, (size_t[]){(size_t)cols, (size_t)rows, (size_t)planes}, (size_t[]){lx, ly, lz}, tag);
 }
 
 void pool_forward(pool_kernels *k, cl_mem y, cl_mem arg, cl_mem x, int B, int C, int H, int W, int S,
                   const char *tag) {
     check_window(S);
     if (H < S || W < S) return; /* images smaller than one window: an empty output */
-    KARGS(k->fwd, ARG_MEM(y), ARG_MEM(arg), ARG_MEM(x), ARG_INT(B * C), ARG_INT(H), ARG_INT(W), ARG_INT(S));
-    launch_planes(k, k->fwd, W / S, H / S, B * C, tag);
+    KARGS(k->ks.k[FWD], ARG_MEM(y), ARG_MEM(arg), ARG_MEM(x), ARG_INT(B * C), ARG_INT(H), ARG_INT(W), ARG_INT(S));
+    launch_planes(k, k->ks.k[FWD], W / S, H / S, B * C, tag);
 }
 
 void pool_backward(pool_kernels *k, cl_mem dx, cl_mem dy, cl_mem arg, int B, int C, int H, int W, int S,
                    const char *tag) {
     check_window(S);
-    KARGS(k->bwd, ARG_MEM(dx), ARG_MEM(dy), ARG_MEM(arg), ARG_INT(B * C), ARG_INT(H), ARG_INT(W), ARG_INT(S));
-    launch_planes(k, k->bwd, (W + S - 1) / S, (H + S - 1) / S, B * C, tag);
+    KARGS(k->ks.k[BWD], ARG_MEM(dx), ARG_MEM(dy), ARG_MEM(arg), ARG_INT(B * C), ARG_INT(H), ARG_INT(W), ARG_INT(S));
+    launch_planes(k, k->ks.k[BWD], (W + S - 1) / S, (H + S - 1) / S, B * C, tag);
 }
 
 void ref_pool_forward(float *y, uint8_t *arg, const float *x, int B, int C, int H, int W, int S) {

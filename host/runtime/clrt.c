@@ -476,6 +476,45 @@ cl_kernel clrt_kernel(cl_program prog, const char *name) {
     return k;
 }
 
+/* Creates the named kernels of p into ks, then lets p go. */
+static void kernels_of(clrt_kernels *ks, clrt *rt, cl_program p, const char *files, const char *const names[]) {
+    memset(ks, 0, sizeof *ks);
+    ks->rt = rt;
+    for (; names[ks->n]; ks->n++) {
+        if (ks->n == CLRT_MAX_KERNELS) die(EXIT_DEVICE, "%s: more than %d kernels", files, CLRT_MAX_KERNELS);
+        ks->k[ks->n] = clrt_kernel(p, names[ks->n]);
+    }
+    CL_CHECK(clReleaseProgram(p));
+}
+
+void clrt_kernels_init(clrt_kernels *ks, clrt *rt, const char *files, const char *options, const char *const names[]) {
+    kernels_of(ks, rt, clrt_program(rt, files, options), files, names);
+}
+
+bool clrt_kernels_try(clrt_kernels *ks, clrt *rt, const char *files, const char *options, const char *const names[],
+                      char **log) {
+    cl_program p = clrt_program_try(rt, files, options, log);
+    if (!p) {
+        memset(ks, 0, sizeof *ks);
+        return false;
+    }
+    kernels_of(ks, rt, p, files, names);
+    return true;
+}
+
+void clrt_kernels_release(clrt_kernels *ks) {
+    for (int i = 0; i < ks->n; i++)
+        if (ks->k[i]) CL_CHECK(clReleaseKernel(ks->k[i]));
+    ks->n = 0;
+}
+
+void clrt_kernel_wg(const clrt *rt, cl_kernel k, size_t wg[3]) {
+    wg[0] = wg[1] = wg[2] = 0;
+    if (k)
+        CL_CHECK(clGetKernelWorkGroupInfo(k, rt->dev.device, CL_KERNEL_COMPILE_WORK_GROUP_SIZE, 3 * sizeof *wg, wg,
+                                          NULL));
+}
+
 int clrt_kernel_report(clrt *rt, clrt_kernel_figures **out) {
     int n = 0;
     *out = NULL;

@@ -1,18 +1,17 @@
 /* The convolution search of `claug tune`: the seed model's convolution layers with seeded data and
- * their plain-C references, candidates checked on NaN-poisoned outputs, then timed round-robin by
- * OpenCL profiling events (so the drift of a shared machine falls on every candidate alike). */
+ * their plain-C references, on the tuner's driver (driver.h): candidates checked on NaN-poisoned
+ * outputs, then timed round-robin by OpenCL profiling events. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "claug/model/net.h"
-#include "claug/tune/tune.h"
-#include "philox.h"
+#include "claug/tune/search.h"
+#include "driver.h"
 
 /* A Philox stream of the tuner's own data. */
 enum { TUNE_STREAM = 101 };
-/* Fashion-MNIST's shapes: the seed model is tuned for them. */
 /* The winner replaces the defaults only when faster by more than the noise of interleaved medians
  * on a shared machine, so that a re-run does not flip between equals. */
 static const double KEEP_MARGIN = 0.97;
@@ -33,19 +32,6 @@ struct tune_conv_problem {
     conv_case L[TUNE_MAX_LAYERS];
 };
 
-static void fill(float *x, size_t n, uint64_t seed, uint32_t which, float lo, float hi) {
-    for (size_t i = 0; i < n; i += 4) {
-        philox4 r = claug_random4(seed, TUNE_STREAM, which, (uint32_t)(i / 4), 0);
-        for (size_t j = 0; j < 4 && i + j < n; j++) x[i + j] = lo + (hi - lo) * claug_uniform(r.v[j]);
-    }
-}
-
-static cl_mem upload_floats(clrt *rt, const float *h, size_t n) {
-    cl_mem m = clrt_alloc(rt, n * sizeof *h);
-    clrt_write(rt, m, 0, n * sizeof *h, h);
-    return m;
-}
-
 /* Inputs on the scale training sees: activations in [0, 1), Glorot-sized weights, and the small
  * output gradients of a mean loss. */
 static void case_init(clrt *rt, conv_case *c, int B, uint64_t seed, uint32_t layer) {
@@ -56,21 +42,21 @@ static void case_init(clrt *rt, conv_case *c, int B, uint64_t seed, uint32_t lay
     float *x = xmalloc(c->nx * sizeof *x), *w = xmalloc(c->nw * sizeof *w), *b = xmalloc((size_t)c->CO * sizeof *b),
           *dy = xmalloc(c->ny * sizeof *dy);
     float limit = sqrtf(6.0f / (float)((c->CI + c->CO) * KK));
-    fill(x, c->nx, seed, 4 * layer, 0.0f, 1.0f);
-    fill(w, c->nw, seed, 4 * layer + 1, -limit, limit);
-    fill(b, (size_t)c->CO, seed, 4 * layer + 2, -0.1f, 0.1f);
-    fill(dy, c->ny, seed, 4 * layer + 3, -0.01f, 0.01f);
+    tune_fill(x, c->nx, seed, TUNE_STREAM, 4 * layer, 0.0f, 1.0f);
+    tune_fill(w, c->nw, seed, TUNE_STREAM, 4 * layer + 1, -limit, limit);
+    tune_fill(b, (size_t)c->CO, seed, TUNE_STREAM, 4 * layer + 2, -0.1f, 0.1f);
+    tune_fill(dy, c->ny, seed, TUNE_STREAM, 4 * layer + 3, -0.01f, 0.01f);
     c->ry = xmalloc(c->ny * sizeof(float));
     c->rdx = c->need_dx ? xmalloc(c->nx * sizeof(float)) : NULL;
     c->rdw = xmalloc(c->nw * sizeof(float));
     c->rdb = xmalloc((size_t)c->CO * sizeof(float));
     ref_conv_forward(c->ry, x, w, b, B, c->CI, c->H, c->W, c->CO, c->K, c->relu);
     ref_conv_backward(c->rdx, c->rdw, c->rdb, dy, x, w, c->ry, B, c->CI, c->H, c->W, c->CO, c->K, c->relu);
-    c->x = upload_floats(rt, x, c->nx);
-    c->w = upload_floats(rt, w, c->nw);
-    c->b = upload_floats(rt, b, (size_t)c->CO);
-    c->dy = upload_floats(rt, dy, c->ny);
-    c->yref = upload_floats(rt, c->ry, c->ny);
+    c->x = tune_upload(rt, x, c->nx);
+    c->w = tune_upload(rt, w, c->nw);
+    c->b = tune_upload(rt, b, (size_t)c->CO);
+    c->dy = tune_upload(rt, dy, c->ny);
+    c->yref = tune_upload(rt, c->ry, c->ny);
     c->y = clrt_alloc(rt, c->ny * sizeof(float));
     c->dx = clrt_alloc(rt, c->nx * sizeof(float));
     c->dw = clrt_alloc(rt, c->nw * sizeof(float));
@@ -115,18 +101,17 @@ typedef struct {
     conv_layer layer[TUNE_MAX_LAYERS];
     bool built;
     char why[512]; /* why it did not build */
-    bool fwd_ok, dw_ok;
-    double worst;
-    double *s;                      /* (rounds, nl, 3) seconds: forward, input gradient, weight gradient */
-    double med[TUNE_MAX_LAYERS][3]; /* their medians */
-    double fwd, dw, total;          /* medians of the per-round sums: forward + dx, dw, all */
+    /* Values per layer: forward, input gradient, weight gradient; parts: the forward kernel's
+     * (forward and input gradient) and the weight gradient's. */
+    tune_trial r;
 } candidate;
 
+enum { PART_FWD, PART_DW };
+
 /* A candidate that does not build is kept, unbuilt, to be rejected with its reason. */
-static void open_candidate(tune_conv_problem *p, candidate *c, const conv_tuning *t, int rounds) {
+static void open_candidate(tune_conv_problem *p, candidate *c, const conv_tuning *t) {
     memset(c, 0, sizeof *c);
     c->t = *t;
-    c->s = xcalloc((size_t)rounds * p->nl * 3, sizeof *c->s);
     c->built = conv_build(&c->ctx, p->rt, t, c->why, sizeof c->why);
     for (int i = 0; i < p->nl && c->built; i++) {
         conv_case *k = &p->L[i];
@@ -137,8 +122,7 @@ static void open_candidate(tune_conv_problem *p, candidate *c, const conv_tuning
 static void close_candidate(tune_conv_problem *p, candidate *c) {
     for (int i = 0; i < p->nl && c->built; i++) conv_layer_release(&c->layer[i]);
     if (c->built) conv_release(&c->ctx);
-    free(c->s);
-    c->s = NULL;
+    tune_trials_free(&c->r, 1);
 }
 
 /* Every layer forward and backward, as a training step runs them. */
@@ -150,114 +134,89 @@ static void run_candidate(tune_conv_problem *p, candidate *c) {
     }
 }
 
-static void poison(clrt *rt, cl_mem m, size_t n) {
-    const cl_float nan = NAN;
-    CL_CHECK(clEnqueueFillBuffer(rt->queue, m, &nan, sizeof nan, 0, n * sizeof(float), 0, NULL, NULL));
-}
+/* The candidates of one measurement, for the driver's callbacks. */
+typedef struct {
+    tune_conv_problem *p;
+    candidate *c;
+} conv_set;
 
-/* The largest |got - want| / (1e-4 + 1e-4 |want|): at most 1 passes; NaN counts as infinite. */
-static double worst_error(clrt *rt, cl_mem m, const float *want, size_t n) {
-    float *got = xmalloc(n * sizeof *got);
-    clrt_read(rt, m, 0, n * sizeof *got, got);
-    double worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs((double)got[i] - want[i]) / (1e-4 + 1e-4 * fabs((double)want[i]));
-        if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
-    }
-    free(got);
-    return worst;
-}
-
-static void check_candidate(tune_conv_problem *p, candidate *c) {
+static bool check_candidate(void *ctx, int i, double *worst, char *why, size_t len) {
+    conv_set *set = ctx;
+    tune_conv_problem *p = set->p;
+    candidate *c = &set->c[i];
     clrt *rt = p->rt;
     if (!c->built) {
-        c->fwd_ok = c->dw_ok = false;
-        c->worst = INFINITY;
-        return;
+        snprintf(why, len, "%s", c->why);
+        return false;
     }
-    for (int i = 0; i < p->nl; i++) {
-        conv_case *k = &p->L[i];
-        poison(rt, k->y, k->ny), poison(rt, k->dx, k->nx), poison(rt, k->dw, k->nw), poison(rt, k->db, (size_t)k->CO);
+    for (int l = 0; l < p->nl; l++) {
+        conv_case *k = &p->L[l];
+        tune_poison(rt, k->y, k->ny, NAN), tune_poison(rt, k->dx, k->nx, NAN), tune_poison(rt, k->dw, k->nw, NAN);
+        tune_poison(rt, k->db, (size_t)k->CO, NAN);
     }
     run_candidate(p, c);
-    double fwd = 0, dw = 0;
-    for (int i = 0; i < p->nl; i++) {
-        conv_case *k = &p->L[i];
-        fwd = fmax(fwd, worst_error(rt, k->y, k->ry, k->ny));
-        if (k->need_dx) fwd = fmax(fwd, worst_error(rt, k->dx, k->rdx, k->nx));
-        dw = fmax(dw, worst_error(rt, k->dw, k->rdw, k->nw));
-        dw = fmax(dw, worst_error(rt, k->db, k->rdb, (size_t)k->CO));
+    for (int l = 0; l < p->nl; l++) {
+        conv_case *k = &p->L[l];
+        worst[PART_FWD] = fmax(worst[PART_FWD], tune_worst_error(rt, k->y, k->ry, k->ny));
+        if (k->need_dx) worst[PART_FWD] = fmax(worst[PART_FWD], tune_worst_error(rt, k->dx, k->rdx, k->nx));
+        worst[PART_DW] = fmax(worst[PART_DW], tune_worst_error(rt, k->dw, k->rdw, k->nw));
+        worst[PART_DW] = fmax(worst[PART_DW], tune_worst_error(rt, k->db, k->rdb, (size_t)k->CO));
     }
-    c->fwd_ok = fwd <= 1, c->dw_ok = dw <= 1;
-    c->worst = fmax(fwd, dw);
-}
-
-bool tune_conv_check(tune_conv_problem *p, const conv_tuning *t, bool *fwd_ok, bool *dw_ok, double *worst, char *err,
-                     size_t errlen) {
-    candidate c;
-    open_candidate(p, &c, t, 1);
-    check_candidate(p, &c);
-    *fwd_ok = c.fwd_ok, *dw_ok = c.dw_ok, *worst = c.worst;
-    bool built = c.built;
-    if (!built) snprintf(err, errlen, "%s", c.why);
-    close_candidate(p, &c);
-    return built;
+    return true;
 }
 
 /* One timed run: device seconds per layer and pass into out (nl, 3). */
-static void time_candidate(tune_conv_problem *p, candidate *c, double *out) {
+static bool time_candidate(void *ctx, int i, double *out) {
+    conv_set *set = ctx;
+    tune_conv_problem *p = set->p;
+    candidate *c = &set->c[i];
     clrt_profile_begin(p->rt);
     run_candidate(p, c);
     clrt_prof_entry *e;
     int n = clrt_profile_end(p->rt, &e);
     for (int j = 0; j < n; j++)
-        for (int i = 0; i < p->nl; i++) {
-            const conv_layer *l = &c->layer[i];
-            const char *tags[3] = {l->tag_fwd, l->tag_dx, l->tag_dw};
+        for (int l = 0; l < p->nl; l++) {
+            const conv_layer *cl = &c->layer[l];
+            const char *tags[3] = {cl->tag_fwd, cl->tag_dx, cl->tag_dw};
             for (int k = 0; k < 3; k++)
-                if (strcmp(e[j].tag, tags[k]) == 0) out[i * 3 + k] += e[j].seconds;
+                if (strcmp(e[j].tag, tags[k]) == 0) out[l * 3 + k] += e[j].seconds;
         }
     free(e);
+    return true;
 }
 
-/* Checks every candidate, then times those with a correct part round-robin, `rounds` runs each,
- * the order rotating from round to round; fills the medians. */
+/* Checks every candidate, then times those with a correct part, `rounds` runs each, one at a
+ * time in turn (each candidate has kernels of its own, so switching costs nothing). */
 static void measure(tune_conv_problem *p, candidate *c, int n, int rounds) {
-    for (int i = 0; i < n; i++) {
-        check_candidate(p, &c[i]);
-        if (c[i].fwd_ok || c[i].dw_ok) run_candidate(p, &c[i]); /* a warm-up: lazy compiles, caches */
-    }
-    clrt_finish(p->rt);
-    int nl = p->nl;
-    for (int r = 0; r < rounds; r++)
-        for (int j = 0; j < n; j++) {
-            candidate *k = &c[(r + j) % n];
-            if (k->fwd_ok || k->dw_ok) time_candidate(p, k, k->s + (size_t)r * nl * 3);
-        }
-    double *tmp = xmalloc((size_t)rounds * sizeof *tmp);
-    for (int i = 0; i < n; i++) {
-        candidate *k = &c[i];
-        for (int l = 0; l < nl; l++)
-            for (int q = 0; q < 3; q++) {
-                for (int r = 0; r < rounds; r++) tmp[r] = k->s[((size_t)r * nl + l) * 3 + q];
-                k->med[l][q] = tune_median(tmp, rounds);
-            }
-        /* The passes each score adds: the forward kernel's (forward and input gradient), the
-         * weight gradient's, all. */
-        static const bool adds[3][3] = {{true, true, false}, {false, false, true}, {true, true, true}};
-        double *score[3] = {&k->fwd, &k->dw, &k->total};
-        for (int which = 0; which < 3; which++) {
-            for (int r = 0; r < rounds; r++) {
-                const double *s = k->s + (size_t)r * nl * 3;
-                tmp[r] = 0;
-                for (int l = 0; l < nl; l++)
-                    for (int q = 0; q < 3; q++) tmp[r] += adds[which][q] ? s[l * 3 + q] : 0;
-            }
-            *score[which] = tune_median(tmp, rounds);
-        }
-    }
-    free(tmp);
+    int part_of[TUNE_MAX_LAYERS * 3];
+    for (int v = 0; v < p->nl * 3; v++) part_of[v] = v % 3 == 2 ? PART_DW : PART_FWD;
+    conv_set set = {p, c};
+    tune_search s = {.ctx = &set,
+                     .nvalues = p->nl * 3,
+                     .nparts = 2,
+                     .part_of = part_of,
+                     .turn_runs = 1,
+                     .check = check_candidate,
+                     .time = time_candidate};
+    tune_trial *t = xcalloc((size_t)(n ? n : 1), sizeof *t);
+    tune_measure(&s, n, rounds, t);
+    for (int i = 0; i < n; i++) c[i].r = t[i];
+    free(t);
 }
+
+bool tune_conv_check(tune_conv_problem *p, const conv_tuning *t, bool *fwd_ok, bool *dw_ok, double *worst, char *err,
+                     size_t errlen) {
+    candidate c;
+    open_candidate(p, &c, t);
+    double w[TUNE_MAX_PARTS] = {0};
+    bool built = check_candidate(&(conv_set){p, &c}, 0, w, err, errlen);
+    *fwd_ok = built && w[PART_FWD] <= 1, *dw_ok = built && w[PART_DW] <= 1;
+    *worst = built ? fmax(w[PART_FWD], w[PART_DW]) : INFINITY;
+    close_candidate(p, &c);
+    return built;
+}
+
+static bool all_ok(const candidate *c) { return c->r.ok[PART_FWD] && c->r.ok[PART_DW]; }
 
 static void label(char *buf, size_t len, const conv_tuning *t) {
     char splits[24] = "per image";
@@ -273,32 +232,35 @@ static void label(char *buf, size_t len, const conv_tuning *t) {
 static void report(const candidate *c, int n, const tune_config *cfg, conv_tune_result *r) {
     for (int i = 0; i < n; i++) {
         r->tried++;
-        bool ok = c[i].fwd_ok && c[i].dw_ok;
+        const tune_trial *t = &c[i].r;
+        bool ok = all_ok(&c[i]);
         r->rejected += !ok;
         if (cfg->quiet && ok) continue;
         char l[160];
         label(l, sizeof l, &c[i].t);
         if (ok)
-            printf("  %-58s fwd+dx %8.3f ms  dW %8.3f ms  total %8.3f ms\n", l, 1e3 * c[i].fwd, 1e3 * c[i].dw,
-                   1e3 * c[i].total);
-        else if (!c[i].built)
-            printf("  %-58s REJECTED: %s\n", l, c[i].why);
+            printf("  %-58s fwd+dx %8.3f ms  dW %8.3f ms  total %8.3f ms\n", l, 1e3 * t->part[PART_FWD],
+                   1e3 * t->part[PART_DW], 1e3 * t->total);
+        else if (!t->ran)
+            printf("  %-58s REJECTED: %s\n", l, t->why);
         else
             printf("  %-58s REJECTED: %s%s%s differ from the reference (worst error %.3g x the tolerance)%s\n", l,
-                   c[i].fwd_ok ? "" : "forward and input-gradient results", !c[i].fwd_ok && !c[i].dw_ok ? ", " : "",
-                   c[i].dw_ok ? "" : "weight-gradient results", c[i].worst,
-                   c[i].fwd_ok || c[i].dw_ok ? "; only its correct part may count" : "");
+                   t->ok[PART_FWD] ? "" : "forward and input-gradient results",
+                   !t->ok[PART_FWD] && !t->ok[PART_DW] ? ", " : "", t->ok[PART_DW] ? "" : "weight-gradient results",
+                   t->worst, t->ok[PART_FWD] || t->ok[PART_DW] ? "; only its correct part may count" : "");
     }
     fflush(stdout);
 }
 
-/* Index of the smallest score among candidates whose part is correct, or -1. */
-static int best_of(const candidate *c, int n, int which) {
+/* Index of the smallest score among candidates whose part (PART_FWD, PART_DW; TUNE_MAX_PARTS: all
+ * of it) is correct, or -1. */
+static int best_of(const candidate *c, int n, int part) {
     int best = -1;
     for (int i = 0; i < n; i++) {
-        bool ok = which == 0 ? c[i].fwd_ok : which == 1 ? c[i].dw_ok : c[i].fwd_ok && c[i].dw_ok;
-        double s = which == 0 ? c[i].fwd : which == 1 ? c[i].dw : c[i].total;
-        double b = best < 0 ? 0 : which == 0 ? c[best].fwd : which == 1 ? c[best].dw : c[best].total;
+        const tune_trial *t = &c[i].r;
+        bool ok = part == TUNE_MAX_PARTS ? all_ok(&c[i]) : t->ok[part];
+        double s = part == TUNE_MAX_PARTS ? t->total : t->part[part];
+        double b = best < 0 ? 0 : part == TUNE_MAX_PARTS ? c[best].r.total : c[best].r.part[part];
         if (ok && (best < 0 || s < b)) best = i;
     }
     return best;
@@ -339,7 +301,7 @@ static conv_tuning search_builds(tune_conv_problem *p, const conv_space *s, cons
         char why[256];
         /* A local-memory tile beyond this device's limits is not tried. */
         if (!builds[i].local_tiles || conv_tuning_check(&builds[i], p->rt, why, sizeof why))
-            open_candidate(p, &c[n++], &builds[i], cfg->rounds);
+            open_candidate(p, &c[n++], &builds[i]);
     }
     free(builds);
     if (!cfg->quiet)
@@ -352,10 +314,10 @@ static conv_tuning search_builds(tune_conv_problem *p, const conv_space *s, cons
     report(c, n, cfg, r);
     conv_tuning win = *def;
     if (p->rt->is_gpu || s->nlm) {
-        int b = best_of(c, n, 2);
+        int b = best_of(c, n, TUNE_MAX_PARTS);
         if (b >= 0) win = c[b].t;
     } else {
-        int bf = best_of(c, n, 0), bd = best_of(c, n, 1);
+        int bf = best_of(c, n, PART_FWD), bd = best_of(c, n, PART_DW);
         win.local_tiles = false;
         if (bf >= 0) win.tp = c[bf].t.tp, win.cb = c[bf].t.cb;
         if (bd >= 0) win.wt = c[bd].t.wt, win.wcb = c[bd].t.wcb;
@@ -377,13 +339,13 @@ static conv_tuning search_runtime(tune_conv_problem *p, const conv_space *s, con
             char why[256];
             if (!win->local_tiles && s->nlws) t.lws = s->lws[i];
             if (s->nsplits) t.splits = s->splits[j];
-            if (conv_tuning_check(&t, p->rt, why, sizeof why)) open_candidate(p, &c[n++], &t, cfg->rounds);
+            if (conv_tuning_check(&t, p->rt, why, sizeof why)) open_candidate(p, &c[n++], &t);
         }
     if (!cfg->quiet) printf("\nConvolution: work-group sizes and splits for those tiles, %d candidates:\n", n);
     fflush(stdout);
     measure(p, c, n, cfg->rounds);
     report(c, n, cfg, r);
-    int b = best_of(c, n, 2);
+    int b = best_of(c, n, TUNE_MAX_PARTS);
     conv_tuning best = b >= 0 ? c[b].t : *win;
     close_all(p, c, n);
     free(c);
@@ -402,19 +364,20 @@ void tune_conv(tune_conv_problem *p, const conv_space *s, const tune_config *cfg
     bool same = memcmp(&win, &def, sizeof def) == 0;
     int rounds = 2 * cfg->rounds, n = same ? 1 : 2;
     candidate c[2];
-    open_candidate(p, &c[0], &def, rounds);
-    if (!same) open_candidate(p, &c[1], &win, rounds);
+    open_candidate(p, &c[0], &def);
+    if (!same) open_candidate(p, &c[1], &win);
     if (!cfg->quiet) printf("\nConvolution: the defaults and the winner, %d rounds\n", rounds);
     measure(p, c, n, rounds);
-    if (!(c[0].fwd_ok && c[0].dw_ok)) warn("the default convolution tuning fails its check against the reference");
+    if (!all_ok(&c[0])) warn("the default convolution tuning fails its check against the reference");
     const candidate *after =
-        !same && c[1].fwd_ok && c[1].dw_ok && c[1].total < KEEP_MARGIN * c[0].total ? &c[1] : &c[0];
+        !same && all_ok(&c[1]) && c[1].r.total < KEEP_MARGIN * c[0].r.total ? &c[1] : &c[0];
     r->before = def;
     r->after = after->t;
     r->nlayers = p->nl;
     for (int l = 0; l < p->nl; l++) {
         snprintf(r->layer[l], sizeof r->layer[l], "%s", p->L[l].name);
-        for (int q = 0; q < 3; q++) r->t_before[l][q] = c[0].med[l][q], r->t_after[l][q] = after->med[l][q];
+        for (int q = 0; q < 3; q++)
+            r->t_before[l][q] = c[0].r.med[l * 3 + q], r->t_after[l][q] = after->r.med[l * 3 + q];
     }
     close_all(p, c, n);
 }

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claug/bench/bench.h"
 #include "claug/ops/dense.h"
 #include "claug/model/net.h"
-#include "claug/tune/tune.h"
-#include "philox.h"
+#include "claug/runtime/timing.h"
+#include "claug/tune/search.h"
+#include "driver.h"
 
 enum { TUNE_STREAM = 102 };
 /* A routing threshold so large that every GEMM takes the direct kernel (its cube fits 64 bits). */
@@ -42,16 +42,13 @@ struct tune_gemm_problem {
     int n;
     gemm_case g[TUNE_MAX_GEMMS];
     dense_ctx dense;
-    bench_kernels marks;
+    clrt_timer timer;
     int status; /* the first CLBlast error of the last run */
 };
 
 static float *random_floats(size_t n, uint64_t seed, uint32_t which) {
     float *h = xmalloc(n * sizeof *h);
-    for (size_t i = 0; i < n; i += 4) {
-        philox4 r = claug_random4(seed, TUNE_STREAM, which, (uint32_t)(i / 4), 0);
-        for (size_t j = 0; j < 4 && i + j < n; j++) h[i + j] = claug_uniform(r.v[j]) - 0.5f;
-    }
+    tune_fill(h, n, seed, TUNE_STREAM, which, -0.5f, 0.5f);
     return h;
 }
 
@@ -71,7 +68,7 @@ tune_gemm_problem *tune_gemm_problem_new(clrt *rt, const layer *L, int nl, int b
     tune_gemm_problem *p = xcalloc(1, sizeof *p);
     p->rt = rt;
     dense_init(&p->dense, rt, NULL); /* GEMMs only: no bias or activation */
-    bench_kernels_init(&p->marks, rt);
+    clrt_timer_init(&p->timer, rt);
     dense_gemm_shape shapes[TUNE_MAX_GEMMS];
     p->n = net_gemm_shapes(shapes, TUNE_MAX_GEMMS, L, nl, batch);
     for (int i = 0; i < p->n; i++) {
@@ -81,11 +78,9 @@ tune_gemm_problem *tune_gemm_problem_new(clrt *rt, const layer *L, int nl, int b
         float *a = random_floats(na, seed, 2 * (uint32_t)i), *b = random_floats(nb, seed, 2 * (uint32_t)i + 1);
         g->ref = xmalloc(nc * sizeof *g->ref);
         ref_gemm(g->ref, a, b, &g->s);
-        g->a = clrt_alloc(rt, na * sizeof *a);
-        g->b = clrt_alloc(rt, nb * sizeof *b);
+        g->a = tune_upload(rt, a, na);
+        g->b = tune_upload(rt, b, nb);
         g->c = clrt_alloc(rt, nc * sizeof(float));
-        clrt_write(rt, g->a, 0, na * sizeof *a, a);
-        clrt_write(rt, g->b, 0, nb * sizeof *b, b);
         free(a);
         free(b);
     }
@@ -100,7 +95,7 @@ void tune_gemm_problem_free(tune_gemm_problem *p) {
         free(p->g[i].ref);
     }
     dense_release(&p->dense);
-    bench_kernels_release(&p->marks);
+    clrt_timer_release(&p->timer);
     free(p);
 }
 
@@ -121,24 +116,16 @@ static void enqueue_gemm(void *ctx) {
 }
 
 /* Every GEMM once with CLBlast's current parameters on poisoned outputs: CLBlast's status (0: all
- * ran) and the largest |got - ref| / (1e-4 + 1e-4 |ref|) into *worst (NaN counts as infinite). */
+ * ran) and the largest error relative to the tolerance into *worst. */
 static int check_current(tune_gemm_problem *p, double *worst) {
     *worst = 0;
     p->status = CLBlastSuccess;
     for (int i = 0; i < p->n && p->status == CLBlastSuccess; i++) {
         gemm_case *g = &p->g[i];
-        size_t nc = g->s.m * g->s.n;
-        CL_CHECK(
-            clEnqueueFillBuffer(p->rt->queue, g->c, &SENTINEL, sizeof SENTINEL, 0, nc * sizeof(float), 0, NULL, NULL));
+        tune_poison(p->rt, g->c, g->s.m * g->s.n, SENTINEL);
         enqueue_gemm(&(gemm_call){p, i});
         if (p->status != CLBlastSuccess) break;
-        float *got = xmalloc(nc * sizeof *got);
-        clrt_read(p->rt, g->c, 0, nc * sizeof *got, got);
-        for (size_t j = 0; j < nc; j++) {
-            double e = fabs((double)got[j] - g->ref[j]) / (1e-4 + 1e-4 * fabs((double)g->ref[j]));
-            if (!(e <= *worst)) *worst = isnan(e) ? INFINITY : e;
-        }
-        free(got);
+        *worst = fmax(*worst, tune_worst_error(p->rt, g->c, g->ref, g->s.m * g->s.n));
     }
     clrt_finish(p->rt);
     return p->status;
@@ -146,7 +133,7 @@ static int check_current(tune_gemm_problem *p, double *worst) {
 
 /* Device seconds of every GEMM with the current parameters, into t (n). */
 static void time_current(tune_gemm_problem *p, double *t) {
-    for (int i = 0; i < p->n; i++) t[i] = bench_bracketed(&p->marks, enqueue_gemm, &(gemm_call){p, i});
+    for (int i = 0; i < p->n; i++) t[i] = clrt_timer_bracket(&p->timer, enqueue_gemm, &(gemm_call){p, i});
 }
 
 int tune_gemm_check(tune_gemm_problem *p, const gemm_tuning *g, double *worst) {
@@ -169,7 +156,6 @@ static bool is_direct(const clblast_params *p) { return strcmp(p->kernel, "Xgemm
 
 typedef struct {
     bool ok;
-    double *s;                  /* (rounds, n) */
     double med[TUNE_MAX_GEMMS]; /* median seconds per GEMM */
 } cand_state;
 
@@ -235,85 +221,98 @@ static double compose(tune_gemm_problem *p, const gemm_candidate *c, const cand_
     return best_cost;
 }
 
-/* Medians per GEMM of `rounds` block runs with the current parameters, after two warm-up runs;
- * returns their sum. */
-static double time_block(tune_gemm_problem *p, int rounds, double *med) {
-    double *s = xmalloc((size_t)rounds * p->n * sizeof *s), *tmp = xmalloc((size_t)rounds * sizeof *tmp), total = 0;
-    for (int w = 0; w < 2; w++) time_current(p, s);
-    for (int r = 0; r < rounds; r++) time_current(p, s + (size_t)r * p->n);
-    for (int i = 0; i < p->n; i++) {
-        for (int r = 0; r < rounds; r++) tmp[r] = s[(size_t)r * p->n + i];
-        med[i] = tune_median(tmp, rounds);
-        total += med[i];
-    }
-    free(s);
-    free(tmp);
-    return total;
+/* The candidates of one phase for the driver's callbacks: the driver's candidate i is c[idx[i]]. */
+typedef struct {
+    tune_gemm_problem *p;
+    const gemm_candidate *c;
+    const int *idx;
+} gemm_set;
+
+static bool check_candidate(void *ctx, int i, double *worst, char *why, size_t len) {
+    gemm_set *set = ctx;
+    gemm_tuning g = single(&set->c[set->idx[i]]);
+    int status = tune_gemm_check(set->p, &g, worst);
+    if (status != CLBlastSuccess) snprintf(why, len, "CLBlast refused it (%s)", clblast_status_name(status));
+    return status == CLBlastSuccess;
+}
+
+static void select_candidate(void *ctx, int i) {
+    gemm_set *set = ctx;
+    gemm_tuning g = single(&set->c[set->idx[i]]);
+    CLBLAST_CHECK(gemm_tuning_apply(set->p->rt, &g)); /* it was accepted once */
+    set->p->status = CLBlastSuccess;
+}
+
+/* Times CLBlast's current parameters: those of the candidate selected last. */
+static bool time_candidate(void *ctx, int i, double *t) {
+    gemm_set *set = ctx;
+    (void)i;
+    time_current(set->p, t);
+    return set->p->status == CLBlastSuccess;
+}
+
+/* Runs right after a switch of parameters are slower on PoCL than runs in a row (by up to 2x),
+ * and the defaults can only be timed in a row: every candidate is timed in short runs in a row
+ * too, the turns going round-robin so that drift falls on every candidate alike. */
+static tune_search gemm_search(gemm_set *set) {
+    static const int one_part[TUNE_MAX_GEMMS] = {0};
+    return (tune_search){.ctx = set,
+                         .nvalues = set->p->n,
+                         .nparts = 1,
+                         .part_of = one_part,
+                         .turn_runs = PASS_RUNS,
+                         .turn_warmup = true,
+                         .check = check_candidate,
+                         .select = select_candidate,
+                         .time = time_candidate};
+}
+
+static void print_rejected(const gemm_candidate *c, const tune_trial *t) {
+    char why[sizeof t->why + 16];
+    if (!t->ran)
+        snprintf(why, sizeof why, "REJECTED: %s", t->why);
+    else
+        snprintf(why, sizeof why, "REJECTED: results differ from the reference (worst error %.3g x the tolerance)",
+                 t->worst);
+    print_candidate(c, why);
 }
 
 /* Checks the candidates idx[0..m) (the first call of each compiles it), then times those that
- * pass round-robin, the order rotating from round to round, into st. */
+ * pass, into st. */
 static void run_phase(tune_gemm_problem *p, const gemm_candidate *c, cand_state *st, const int *idx, int m,
                       const tune_config *cfg, gemm_tune_result *r) {
-    int R = cfg->rounds;
-    double worst;
+    gemm_set set = {p, c, idx};
+    tune_search s = gemm_search(&set);
+    tune_trial *t = xcalloc((size_t)(m ? m : 1), sizeof *t);
+    tune_measure(&s, m, cfg->rounds, t);
     for (int q = 0; q < m; q++) {
         int j = idx[q];
         r->tried++;
-        gemm_tuning g = single(&c[j]);
-        int status = tune_gemm_check(p, &g, &worst);
-        st[j].ok = status == CLBlastSuccess && worst <= 1;
-        st[j].s = xcalloc((size_t)R * p->n, sizeof *st[j].s);
-        if (st[j].ok) {
-            time_current(p, st[j].s); /* a warm-up, overwritten below */
-            continue;
-        }
-        r->rejected++;
-        char why[160];
-        if (status != CLBlastSuccess)
-            snprintf(why, sizeof why, "REJECTED: CLBlast refused it (%s)", clblast_status_name(status));
-        else
-            snprintf(why, sizeof why, "REJECTED: results differ from the reference (worst error %.3g x the tolerance)",
-                     worst);
-        print_candidate(&c[j], why);
+        st[j].ok = tune_trial_timed(&t[q]);
+        r->rejected += !st[j].ok;
+        memcpy(st[j].med, t[q].med, (size_t)p->n * sizeof *t[q].med);
+        if (!t[q].ok[0]) print_rejected(&c[j], &t[q]);
     }
-    /* Runs right after a switch of parameters are slower on PoCL than runs in a row (by up to 2x),
-     * and the defaults can only be timed in a row: every candidate is timed in short runs in a
-     * row too, the passes going round-robin so that drift falls on every candidate alike. */
-    int passes = R < PASS_RUNS ? 1 : R / PASS_RUNS;
-    for (int pass = 0, rr = 0; pass < passes; pass++) {
-        int runs = pass == passes - 1 ? R - rr : PASS_RUNS;
-        for (int q = 0; q < m; q++) {
-            int j = idx[(pass + q) % m];
-            if (!st[j].ok) continue;
-            gemm_tuning g = single(&c[j]);
-            CLBLAST_CHECK(gemm_tuning_apply(p->rt, &g)); /* it was accepted once */
-            p->status = CLBlastSuccess;
-            time_current(p, st[j].s + (size_t)rr * p->n); /* a warm-up, overwritten */
-            for (int k = 0; k < runs; k++) time_current(p, st[j].s + (size_t)(rr + k) * p->n);
-            if (p->status != CLBlastSuccess) st[j].ok = false, r->rejected++;
-        }
-        rr += runs;
-    }
-    double *tmp = xmalloc((size_t)R * sizeof *tmp);
-    for (int q = 0; q < m; q++) {
+    for (int q = 0; q < m && !cfg->quiet; q++) {
         int j = idx[q];
         if (!st[j].ok) continue;
         double total = 0;
-        for (int i = 0; i < p->n; i++) {
-            for (int rr = 0; rr < R; rr++) tmp[rr] = st[j].s[(size_t)rr * p->n + i];
-            st[j].med[i] = tune_median(tmp, R);
-            total += st[j].med[i];
-        }
-        if (!cfg->quiet) {
-            char what[256];
-            int at = snprintf(what, sizeof what, "\n    total %.3f ms:", 1e3 * total);
-            for (int i = 0; i < p->n && at < (int)sizeof what; i++)
-                at += snprintf(what + at, sizeof what - (size_t)at, " %.3f", 1e3 * st[j].med[i]);
-            print_candidate(&c[j], what);
-        }
+        for (int i = 0; i < p->n; i++) total += st[j].med[i];
+        char what[256];
+        int at = snprintf(what, sizeof what, "\n    total %.3f ms:", 1e3 * total);
+        for (int i = 0; i < p->n && at < (int)sizeof what; i++)
+            at += snprintf(what + at, sizeof what - (size_t)at, " %.3f", 1e3 * st[j].med[i]);
+        print_candidate(&c[j], what);
     }
-    free(tmp);
+    tune_trials_free(t, m);
+    free(t);
+}
+
+/* Medians per GEMM of CLBlast's current parameters, timed in a block; returns their sum. */
+static double time_block(tune_gemm_problem *p, int rounds, double *med) {
+    gemm_set set = {p, NULL, NULL};
+    tune_search s = gemm_search(&set);
+    return tune_time_block(&s, 0, rounds, med);
 }
 
 void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_config *cfg, gemm_tune_result *r) {
@@ -384,7 +383,6 @@ void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_
     /* Defaults kept: CLBlast is left as a process without a tuning finds it. */
     if (r->defaults_kept && r->baseline_default && tune_clblast_overridden())
         CLBLAST_CHECK(gemm_tuning_restore(p->rt));
-    for (int j = 0; j < n; j++) free(st[j].s);
     free(st);
     free(idx);
 }
@@ -408,23 +406,53 @@ static const char *const direct_names[] = {"WGD",  "MDIMCD", "NDIMCD", "MDIMAD",
 static const char *const xgemm_names[] = {"MWG", "NWG", "KWG",  "MDIMC", "NDIMC", "MDIMA", "NDIMB", "KWI",
                                           "VWM", "VWN", "STRM", "STRN",  "SA",    "SB",    "GEMMK", "KREG"};
 
+/* The value of parameter `name` of p; 0 when p has none. */
+static size_t value(const clblast_params *p, const char *name) {
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->names[i], name) == 0) return p->values[i];
+    return 0;
+}
+
+#define V(name) value(p, name)
+static size_t direct_local_bytes(const clblast_params *p) {
+    return 4 * (V("WGD") * (V("WGD") + V("PADA")) + V("WGD") * (V("WGD") + V("PADB")));
+}
+static size_t xgemm_local_bytes(const clblast_params *p) {
+    return 4 * (V("SA") * V("KWG") * V("MWG") + V("SB") * V("KWG") * V("NWG"));
+}
+#undef V
+
+/* CLBlast's parameter names of its two GEMM kernels, by role: the work-group's tile (m, n, k), the
+ * threads that compute it and those that load A and B, the K unroll and the vector widths. */
+typedef struct {
+    const char *kernel, *mwg, *nwg, *kwg, *mdimc, *ndimc, *mdima, *ndimb, *kwi, *vwm, *vwn;
+    size_t (*local_bytes)(const clblast_params *p);
+} gemm_roles;
+static const gemm_roles roles[] = {
+    {"XgemmDirect", "WGD", "WGD", "WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD", "KWID", "VWMD", "VWND",
+     direct_local_bytes},
+    {"Xgemm", "MWG", "NWG", "KWG", "MDIMC", "NDIMC", "MDIMA", "NDIMB", "KWI", "VWM", "VWN", xgemm_local_bytes},
+};
+
 /* CLBlast's own constraints (its tuners'): integer work per item, whole vectors, the K loop
- * unrolled evenly, and the work-group and local memory within the device's limits. */
+ * unrolled evenly, and the work-group and local memory within the device's limits. A parameter
+ * missing makes the candidate illegal. */
 static bool legal(const gemm_candidate *c, const clrt *rt) {
-    const size_t *v = c->p.values;
-    if (is_direct(&c->p)) {
-        size_t wgd = v[0], mc = v[1], nc = v[2], ma = v[3], nb = v[4], kwi = v[5], vm = v[6], vn = v[7];
-        size_t local = 4 * (wgd * (wgd + v[8]) + wgd * (wgd + v[9]));
-        return wgd % kwi == 0 && wgd % (mc * vm) == 0 && wgd % (nc * vn) == 0 && wgd % (ma * vm) == 0 &&
-               wgd % (nb * vn) == 0 && wgd % (mc * nc / ma) == 0 && wgd % (mc * nc / nb) == 0 &&
-               mc * nc <= rt->dev.max_wg && local <= rt->dev.local_mem;
+    const clblast_params *p = &c->p;
+    for (size_t k = 0; k < sizeof roles / sizeof roles[0]; k++) {
+        const gemm_roles *r = &roles[k];
+        if (strcmp(r->kernel, p->kernel) != 0) continue;
+        size_t mwg = value(p, r->mwg), nwg = value(p, r->nwg), kwg = value(p, r->kwg), mc = value(p, r->mdimc),
+               nc = value(p, r->ndimc), ma = value(p, r->mdima), nb = value(p, r->ndimb), kwi = value(p, r->kwi),
+               vm = value(p, r->vwm), vn = value(p, r->vwn);
+        if (!mwg || !nwg || !kwg || !mc || !nc || !ma || !nb || !kwi || !vm || !vn || !(mc * nc / ma) ||
+            !(mc * nc / nb))
+            return false;
+        return kwg % kwi == 0 && mwg % (mc * vm) == 0 && nwg % (nc * vn) == 0 && mwg % (ma * vm) == 0 &&
+               nwg % (nb * vn) == 0 && kwg % (mc * nc / ma) == 0 && kwg % (mc * nc / nb) == 0 &&
+               mc * nc <= rt->dev.max_wg && r->local_bytes(p) <= rt->dev.local_mem;
     }
-    size_t mwg = v[0], nwg = v[1], kwg = v[2], mc = v[3], nc = v[4], ma = v[5], nb = v[6], kwi = v[7], vm = v[8],
-           vn = v[9];
-    size_t local = 4 * (v[12] * kwg * mwg + v[13] * kwg * nwg);
-    return kwg % kwi == 0 && mwg % (mc * vm) == 0 && nwg % (nc * vn) == 0 && mwg % (ma * vm) == 0 &&
-           nwg % (nb * vn) == 0 && kwg % (mc * nc / ma) == 0 && kwg % (mc * nc / nb) == 0 &&
-           mc * nc <= rt->dev.max_wg && local <= rt->dev.local_mem;
+    return false;
 }
 
 int gemm_candidates_default(gemm_candidate *out, int max, const clrt *rt, bool quick) {

@@ -13,9 +13,9 @@ static void separate(json_writer *w) {
         w->after_key = false;
         return;
     }
-    if (!w->first) sb_putc(w->out, ',');
+    if (!w->first) sb_append(w->out, w->inline_at ? ", " : ",");
     w->first = false;
-    if (w->depth > 0) sb_printf(w->out, "\n%*s", 2 * w->depth, "");
+    if (w->depth > 0 && !w->inline_at) sb_printf(w->out, "\n%*s", 2 * w->depth, "");
 }
 
 static void begin(json_writer *w, char open) {
@@ -26,8 +26,9 @@ static void begin(json_writer *w, char open) {
 }
 
 static void end(json_writer *w, char close) {
+    if (!w->first && !w->inline_at) sb_printf(w->out, "\n%*s", 2 * (w->depth - 1), "");
+    if (w->inline_at == w->depth) w->inline_at = 0;
     w->depth--;
-    if (!w->first) sb_printf(w->out, "\n%*s", 2 * w->depth, "");
     sb_putc(w->out, close);
     w->first = false;
 }
@@ -36,6 +37,11 @@ void json_object_begin(json_writer *w) { begin(w, '{'); }
 void json_object_end(json_writer *w) { end(w, '}'); }
 void json_array_begin(json_writer *w) { begin(w, '['); }
 void json_array_end(json_writer *w) { end(w, ']'); }
+
+void json_array_begin_inline(json_writer *w) {
+    begin(w, '[');
+    if (!w->inline_at) w->inline_at = w->depth;
+}
 
 static void quoted(strbuf *b, const char *s) {
     sb_putc(b, '"');
@@ -80,11 +86,17 @@ void json_string(json_writer *w, const char *s) {
     quoted(w->out, s);
 }
 
-void json_number(json_writer *w, double v) {
+/* A number as text, or null where JSON has none. */
+static void number(json_writer *w, double v, const char *text) {
     if (!isfinite(v)) {
         json_null(w);
         return;
     }
+    separate(w);
+    sb_append(w->out, text);
+}
+
+void json_number(json_writer *w, double v) {
     /* 17 significant digits always read back exactly, but turn 0.001 into
      * 0.0010000000000000000208; take the shortest precision that round-trips. */
     char buf[32];
@@ -92,8 +104,13 @@ void json_number(json_writer *w, double v) {
         snprintf(buf, sizeof buf, "%.*g", digits, v);
         if (strtod(buf, NULL) == v) break;
     }
-    separate(w);
-    sb_append(w->out, buf);
+    number(w, v, buf);
+}
+
+void json_float(json_writer *w, float v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.9g", (double)v);
+    number(w, v, buf);
 }
 
 void json_int(json_writer *w, long long v) {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claug/tune/tune.h"
+#include "claug/tune/tuning.h"
 #include "claug/util/util.h"
 
 /* A device that is never opened: tuning_parse reads only the header strings and the limits that

@@ -69,7 +69,7 @@ write("weights", "bad-crc", tiny[:-4] + bytes(b ^ 0xFF for b in tiny[-4:]))
 write("weights", "dims-65536-pow4", weights("flatten,dense10,softmax", 1, 2, 2, 10,
                                              [("dense/kernel", [65536] * 4, [1.0] * 4)]))
 
-# --- tuning (for the fake device of fuzz_tuning.c; format in host/tune.c) ---------------------
+# --- tuning (for the fake device of fuzz_tuning.c; format in host/tune/tuning.c) ---------------------
 DEVICE = {"device": "fuzz-device", "vendor": "fuzz-vendor", "driver": "1.0", "platform_version": "OpenCL 1.2 fuzz"}
 
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +56,12 @@ bool check_same(const char *what, const void *got, const void *want, size_t byte
         fprintf(stderr, "FAIL %s: %zu of %zu bytes differ, first at %zu\n", what, diff, bytes, first);
     }
     return diff == 0;
+}
+
+bool contains_ci(const char *s, const char *what) {
+    for (size_t n = strlen(what); *s; s++)
+        if (strncasecmp(s, what, n) == 0) return true;
+    return false;
 }
 
 int check_done(const char *name) {

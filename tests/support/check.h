@@ -25,6 +25,9 @@ bool check_close(const char *what, const float *got, const float *want, size_t n
 /* Bit-identical arrays. */
 bool check_same(const char *what, const void *got, const void *want, size_t bytes);
 
+/* True when s contains `what`, ignoring ASCII case. */
+bool contains_ci(const char *s, const char *what);
+
 /* Exit status of the test program: 0 when no check failed. */
 int check_done(const char *name);
 

@@ -39,7 +39,7 @@ void bench_format_rate(char *buf, size_t len, double rate, const char *unit);
 typedef struct {
     clrt *rt;
     int chains; /* BENCH_CHAINS: float8 FMA chains per work-item */
-    cl_kernel fma, copy, mark;
+    cl_kernel fma, copy;
 } bench_kernels;
 
 void bench_kernels_init(bench_kernels *k, clrt *rt);
@@ -48,12 +48,6 @@ void bench_kernels_release(bench_kernels *k);
 void bench_fma(bench_kernels *k, cl_mem out /* (n) */, int n, int iters, float a, float b, const char *tag);
 /* dst = src, n float4s. */
 void bench_copy(bench_kernels *k, cl_mem dst /* (n, 4) */, cl_mem src /* (n, 4) */, int n, const char *tag);
-
-/* Device seconds of the work `enqueue` puts on the queue, from the end of a marker kernel before
- * it to the start of one after it, so that a call enqueuing several kernels (CLBlast's padded
- * GEMMs) is timed whole. A user event holds the queue until everything is enqueued, so the host's
- * time inside the call (a library compiling its kernels) is not counted. */
-double bench_bracketed(bench_kernels *k, void (*enqueue)(void *ctx), void *ctx);
 
 /* The plain-C reference of bench_fma, with fmaf and the kernel's order of additions. */
 void ref_bench_fma(float *out, int n, int iters, float a, float b, int chains);

@@ -27,12 +27,9 @@ char *aug_config_describe(const aug_config *c);
 int aug_fill_mode_parse(const char *name);
 const char *aug_fill_mode_name(int mode);
 
-typedef struct {
-    clrt *rt;
-    cl_kernel gather_augment;
-} augmenter;
+typedef struct { clrt_kernels ks; } augmenter; /* of cl/augment.cl */
 
-void augment_init(augmenter *a, clrt *rt, const char *options);
+void augment_init(augmenter *a, clrt *rt);
 void augment_release(augmenter *a);
 /* Like batcher_gather, with each image transformed: x[b] = augment(images[order[first + b]],
  * params drawn for (seed, epoch, order[first + b])) and y[b] its label. */

@@ -17,10 +17,7 @@ typedef struct {
 void devset_upload(devset *d, clrt *rt, const idx_array *images, const idx_array *labels);
 void devset_release(devset *d);
 
-typedef struct {
-    clrt *rt;
-    cl_kernel gather;
-} batcher;
+typedef struct { clrt_kernels ks; } batcher; /* of cl/data.cl */
 
 void batcher_init(batcher *b, clrt *rt);
 void batcher_release(batcher *b);

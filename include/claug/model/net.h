@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "claug/model/layer.h"
 #include "claug/ops/act.h"
 #include "claug/runtime/clrt.h"
 #include "claug/ops/conv.h"
@@ -17,39 +18,18 @@
 #include "claug/ops/optim.h"
 #include "claug/ops/pool.h"
 
-/* The tutorial's model, and the same with dropout (DESIGN.md, "The seed model"). */
+/* The tutorial's model, and the same with dropout. */
 #define MODEL_SEED \
     "conv32x3,relu,conv32x3,relu,maxpool2,conv32x3,relu,maxpool2,flatten,dense128,relu,dense10,softmax"
 #define MODEL_SEED_DROPOUT                                                                                 \
     "conv32x3,relu,conv32x3,relu,maxpool2,dropout0.25,conv32x3,relu,maxpool2,dropout0.25,flatten,dense128," \
     "relu,dropout0.5,dense10,softmax"
 
-typedef enum { LAYER_CONV, LAYER_RELU, LAYER_MAXPOOL, LAYER_DROPOUT, LAYER_FLATTEN, LAYER_DENSE, LAYER_SOFTMAX } layer_kind;
-
-typedef struct {
-    layer_kind kind;
-    char name[32];       /* Keras' naming: conv2d, conv2d_1, max_pooling2d, dense_1, ... */
-    int c, h, w;         /* input shape of one sample */
-    int oc, oh, ow;      /* output shape of one sample */
-    int size;            /* conv: kernel size; maxpool: window; dense: units */
-    float rate;          /* dropout */
-    bool relu;           /* conv or dense whose following relu it computes */
-    bool fused;          /* a relu computed by the layer before it */
-    long params;         /* trainable parameters */
-    size_t w_off, b_off; /* in floats, in the parameter buffer */
-    /* device state (net_create) */
-    cl_mem weight, bias, dweight, dbias; /* sub-buffers of params and grads */
-    cl_mem out;          /* (B, oc, oh, ow) the layer's own output buffer, when it has one */
-    cl_mem arg;          /* maxpool: (B, oc, oh, ow) uchar argmax */
-    cl_mem in, y;        /* the last forward's input and output */
-    conv_layer conv;
-    char tag_fwd[48], tag_bwd[48];
-} layer;
-
 /* Parses a model string (or the names "seed", "seed-dropout") for inputs (c, h, w) and
- * `classes` outputs: tokens convNxK, relu, maxpoolS, dropoutR, flatten, denseN, softmax; the
- * last two must be dense<classes>, softmax. Fills layers (without device state) and the
- * canonical string. False with a message naming the bad token otherwise. */
+ * `classes` outputs: tokens convNxK, relu, maxpoolS, dropoutR, flatten, denseN, softmax (the
+ * forms of layer_types); the last two must be dense<classes>, softmax. A relu that the layer
+ * before computes is that layer's flag, not a layer. Fills layers (without device state) and
+ * the canonical string. False with a message naming the bad token otherwise. */
 bool model_parse(const char *spec, int c, int h, int w, int classes, layer **layers, int *nlayers, char **canonical,
                  char *err, size_t errlen);
 /* model_parse at Fashion-MNIST's geometry, for a spec already checked (or the seed model's):
@@ -60,7 +40,7 @@ layer *model_layers(const char *spec, int *nlayers, char **canonical);
  * Returns the count (at most max). */
 int net_gemm_shapes(dense_gemm_shape *out, int max, const layer *L, int nl, int B);
 
-typedef struct {
+typedef struct net {
     clrt *rt;
     char *spec; /* canonical model string */
     layer *L;
@@ -69,6 +49,7 @@ typedef struct {
     long param_count;  /* trainable parameters (Keras' count) */
     size_t nparams;    /* floats in the parameter buffer, alignment padding included */
     cl_mem params, grads, adam_m, adam_v; /* (nparams) */
+    long step;         /* Adam steps taken: the next one's t - 1, and the key of its dropout masks */
     cl_mem x;          /* (B, in_c, in_h, in_w) the input batch */
     cl_mem labels;     /* (B) int */
     cl_mem gbuf[2];    /* (B, largest activation) gradients, used in turn */
@@ -94,14 +75,18 @@ void net_init_params(net *n, uint64_t seed);
 /* The parameter buffer to and from the host ((nparams) floats). */
 void net_read_params(net *n, float *host);
 void net_write_params(net *n, const float *host);
+/* Zero Adam moments and steps. */
 void net_reset_optimizer(net *n);
 
 /* Forward pass of n->x through the layers (dropout active when train); returns the logits
  * buffer (B, classes). `step` keys the dropout masks. */
 cl_mem net_forward(net *n, int B, bool train, uint64_t seed, uint32_t step);
-/* Backward pass from the logits' gradient in n->gbuf[0]; fills n->grads. */
-void net_backward(net *n, int B, uint64_t seed, uint32_t step);
-/* One Adam step over every parameter (step t counts from 1). */
-void net_adam(net *n, double lr, long t);
+/* One training step on the batch of B in n->x and n->labels: the forward with dropout (masks
+ * keyed by seed and n->step), softmax cross-entropy, the backward into n->grads, one Adam step at
+ * rate lr. losses and correct get each sample's loss and 1 or 0 at [first, first + B). */
+void net_train_step(net *n, cl_mem losses, cl_mem correct, int first, int B, double lr, uint64_t seed);
+/* One evaluation step: the forward without dropout and the loss, into losses and correct at
+ * [first, first + B). */
+void net_eval_step(net *n, cl_mem losses, cl_mem correct, int first, int B);
 
 #endif

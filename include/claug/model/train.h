@@ -38,7 +38,6 @@ typedef struct {
     cl_mem losses;      /* (max(nsubset, test count)) per-sample loss */
     cl_mem correct;     /* (same) per-sample 1 or 0 */
     cl_mem sums[2];     /* (2) each: metrics_sum's outputs, for two checkpoints in flight */
-    long step;          /* optimizer steps taken */
 } trainer;
 
 /* Uploads the data set, chooses the --train-size subset (class-balanced, by the seed). */

@@ -5,13 +5,9 @@
 
 #include "claug/runtime/clrt.h"
 
-typedef struct {
-    clrt *rt;
-    cl_kernel relu_fwd, relu_bwd, bias_act_fwd, bias_act_bwd;
-} act_kernels;
+typedef struct { clrt_kernels ks; } act_kernels; /* of cl/act.cl */
 
-/* Builds cl/act.cl with the given extra build options (tunables). */
-void act_init(act_kernels *k, clrt *rt, const char *options);
+void act_init(act_kernels *k, clrt *rt);
 void act_release(act_kernels *k);
 
 /* y = max(x, 0); y may be x. */

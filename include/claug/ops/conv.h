@@ -11,32 +11,64 @@
 
 #include "claug/runtime/clrt.h"
 
-/* The kernels' tunables (-D options), chosen per device (conv_tuning_default) or by `claug tune`. */
+/* Which kernels a tunable shapes (a bit set). */
+enum {
+    CONV_REGISTER = 1, /* conv_fwd, conv_bwd_w: register tiles, the CPU shape */
+    CONV_LOCAL = 2,    /* conv_fwd_lm, conv_bwd_w_lm: local-memory tiles, the GPU shape */
+    CONV_EITHER = CONV_REGISTER | CONV_LOCAL
+};
+
+/* The kernels' tunables, the one list from which conv_tuning, its defaults, the -D options and
+ * the tuning file's keys and ranges are made:
+ *   X(field, -D name, CPU default, GPU default, lowest, highest, kernels)
+ * A tunable with a -D name is fixed when cl/conv.cl is built (its #ifndef defaults there are the
+ * CPU column) and is passed only to the builds of the kernels that use it; one without (NULL) only
+ * shapes the launches. */
+#define CONV_TUNABLES(X)                                                                                              \
+    /* Register tiles: 6 pixels x 16 channels = 12 float8 accumulators, the most that stay in AVX2's 16 vector     \
+     * registers beside the weights and a broadcast; measured best on PoCL, as is the work-group of 16.           \
+     * Forward: output pixels x blocks of 8 output channels per work-item. */                                       \
+    X(tp, "CONV_TP", 6, 6, 1, 16, CONV_REGISTER)                                                                      \
+    X(cb, "CONV_CB", 2, 2, 1, 16, CONV_REGISTER)                                                                      \
+    /* Weight gradient: taps x blocks of 8 output channels per work-item. */                                          \
+    X(wt, "CONV_WT", 6, 6, 1, 16, CONV_REGISTER)                                                                      \
+    X(wcb, "CONV_WCB", 2, 2, 1, 16, CONV_REGISTER)                                                                    \
+    /* The kernel size whose tap loop is unrolled. */                                                                 \
+    X(kfast, "CONV_KFAST", 3, 3, 1, 15, CONV_REGISTER)                                                                \
+    /* Their work-group size. */                                                                                      \
+    X(lws, NULL, 16, 16, 1, 4096, CONV_REGISTER)                                                                      \
+    /* Local tiles: 64 pixels (taps for the weight gradient) x 32 channels per work-group, in chunks of 16 of the   \
+     * reduction, 4 x 2 per work-item: work-groups of 16 x 16, which the kernels fix (reqd_work_group_size). */       \
+    X(tm, "CONV_LM_TM", 64, 64, 1, 512, CONV_LOCAL)                                                                   \
+    X(tn, "CONV_LM_TN", 32, 32, 1, 512, CONV_LOCAL)                                                                   \
+    X(kc, "CONV_LM_KC", 16, 16, 1, 512, CONV_LOCAL)                                                                   \
+    X(rm, "CONV_LM_RM", 4, 4, 1, 64, CONV_LOCAL)                                                                      \
+    X(rn, "CONV_LM_RN", 2, 2, 1, 64, CONV_LOCAL)                                                                      \
+    /* Weight gradient: the batch is reduced in this many splits (0: one per image), whose partial sums are then    \
+     * added in a fixed order. A CPU wants a few long reductions that keep a split's gradient in its cache; a GPU   \
+     * wants many work-groups. */                                                                                     \
+    X(splits, NULL, 8, 0, 0, 65536, CONV_EITHER)
+
+/* The choice for a device (conv_tuning_default) or `claug tune`'s. */
 typedef struct {
-    bool local_tiles; /* GPU shape: conv_fwd_lm / conv_bwd_w_lm, local-memory tiles */
-    /* register-tiled variant (CPU shape) */
-    int tp, cb;   /* forward: output pixels x blocks of 8 output channels per work-item */
-    int wt, wcb;  /* weight gradient: taps x blocks of 8 output channels per work-item */
-    int kfast;    /* the kernel size whose tap loop is unrolled */
-    int lws;      /* their work-group size */
-    /* local-memory variant (GPU shape) */
-    int tm, tn, kc, rm, rn;
-    /* weight gradient: the batch is reduced in this many splits (0: one per image), whose
-     * partial sums are then added in a fixed order */
-    int splits;
+    bool local_tiles; /* the kernels: CONV_LOCAL's, else CONV_REGISTER's */
+#define CONV_FIELD_(field, define, cpu, gpu, lo, hi, kernels) int field;
+    CONV_TUNABLES(CONV_FIELD_)
+#undef CONV_FIELD_
 } conv_tuning;
 
 void conv_tuning_default(conv_tuning *t, const clrt *rt);
-/* The -D options for cl/conv.cl. */
+/* The -D options for cl/conv.cl: those of the kernels t chooses. */
 void conv_tuning_options(char *buf, size_t len, const conv_tuning *t);
 /* A one-line description of the choice, for output. */
 void conv_tuning_describe(char *buf, size_t len, const conv_tuning *t);
 
 typedef struct {
-    clrt *rt;
     conv_tuning tune;
-    cl_kernel fwd, bwd_w, w_prep, bwd_prep, bwd_w_finish;
-    /* Scratch shared by every layer (sized by conv_reserve): */
+    clrt_kernels ks;       /* of cl/conv.cl, the variant the tuning chooses */
+    size_t lm_fwd_wg[3];   /* the work-groups conv_fwd_lm and conv_bwd_w_lm fix */
+    size_t lm_bwd_w_wg[3];
+    /* Scratch shared by every layer (grown by conv_layer_init): */
     cl_mem g;    /* (B, OH*OW, CO8) gradient of the pre-activation, pixel-major */
     cl_mem gpad; /* (B, CO, OH+2(K-1), OW+2(K-1)) the same, zero padded, for the input gradient */
     cl_mem dwp;  /* (splits, CI*K*K + 1, CO8) weight and bias gradient per split */

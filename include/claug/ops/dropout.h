@@ -8,12 +8,9 @@
 
 #include "claug/runtime/clrt.h"
 
-typedef struct {
-    clrt *rt;
-    cl_kernel fwd, bwd;
-} dropout_kernels;
+typedef struct { clrt_kernels ks; } dropout_kernels; /* of cl/dropout.cl */
 
-void dropout_init(dropout_kernels *k, clrt *rt, const char *options);
+void dropout_init(dropout_kernels *k, clrt *rt);
 void dropout_release(dropout_kernels *k);
 
 /* Element i is kept when claug_uniform(draw) >= rate, where draw is lane i % 4 of

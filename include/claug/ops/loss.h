@@ -5,11 +5,10 @@
 
 #include "claug/runtime/clrt.h"
 
-typedef struct {
-    clrt *rt;
-    cl_kernel xent, sum;
-} loss_kernels;
+typedef struct { clrt_kernels ks; } loss_kernels; /* of cl/loss.cl */
 
+/* options: NULL, or the build options of cl/loss.cl (-DMETRICS_WG=64: the tests' other
+ * summation order). */
 void loss_init(loss_kernels *k, clrt *rt, const char *options);
 void loss_release(loss_kernels *k);
 

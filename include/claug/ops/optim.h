@@ -6,12 +6,9 @@
 
 #include "claug/runtime/clrt.h"
 
-typedef struct {
-    clrt *rt;
-    cl_kernel adam;
-} optim_kernels;
+typedef struct { clrt_kernels ks; } optim_kernels; /* of cl/optim.cl */
 
-void optim_init(optim_kernels *k, clrt *rt, const char *options);
+void optim_init(optim_kernels *k, clrt *rt);
 void optim_release(optim_kernels *k);
 
 /* lr_t of step t (1-based), computed in double and rounded once to float. */

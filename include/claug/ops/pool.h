@@ -7,12 +7,9 @@
 
 #include "claug/runtime/clrt.h"
 
-typedef struct {
-    clrt *rt;
-    cl_kernel fwd, bwd;
-} pool_kernels;
+typedef struct { clrt_kernels ks; } pool_kernels; /* of cl/pool.cl */
 
-void pool_init(pool_kernels *k, clrt *rt, const char *options);
+void pool_init(pool_kernels *k, clrt *rt);
 void pool_release(pool_kernels *k);
 
 /* OH = H / S, OW = W / S (floor). arg records which element of each window was the maximum

@@ -65,8 +65,8 @@ typedef struct {
     cl_command_queue queue; /* in order, profiling enabled */
     char *kernel_dir;       /* NULL: the sources embedded at build time */
     char *cache_dir;        /* NULL: no program cache */
-    const char *extra_options; /* NULL, or appended to every program's build options (bench: a
-                                  unique -D that no driver's own program cache has seen) */
+    const char *extra_options; /* NULL, or appended to every program's build options
+                                  (clrt_cold_begin: a -D that no driver's own cache has seen) */
     bool is_gpu;
     size_t wg_1d; /* work-group size for simple 1-D kernels: 256 on GPUs, 64 on CPUs */
     /* Build statistics, for `bench` and the cache tests. */
@@ -91,6 +91,28 @@ cl_program clrt_program(clrt *rt, const char *files, const char *options);
  * with the build log in *log (malloc'd), else *log is NULL. */
 cl_program clrt_program_try(clrt *rt, const char *files, const char *options, char **log);
 cl_kernel clrt_kernel(cl_program prog, const char *name);
+
+/* The kernels of one module (an op, the batch gather): one program, built as clrt_program builds
+ * it, and the kernels it names, created in order; the program goes at once (its kernels hold
+ * it). In listing mode every kernel is NULL. */
+enum { CLRT_MAX_KERNELS = 8 };
+typedef struct {
+    clrt *rt;
+    int n;
+    cl_kernel k[CLRT_MAX_KERNELS]; /* k[i] is names[i] */
+} clrt_kernels;
+/* names: NULL-terminated, at most CLRT_MAX_KERNELS; a name may repeat, for a second kernel
+ * object of one function (each keeps its own arguments). */
+void clrt_kernels_init(clrt_kernels *ks, clrt *rt, const char *files, const char *options, const char *const names[]);
+/* The same for options that may not compile (clrt_program_try): false, nothing held and the
+ * build log in *log (malloc'd) when they do not. */
+bool clrt_kernels_try(clrt_kernels *ks, clrt *rt, const char *files, const char *options, const char *const names[],
+                      char **log);
+/* Releases every kernel; a zeroed or already released ks is left as it is. */
+void clrt_kernels_release(clrt_kernels *ks);
+/* The work-group size a kernel fixes with reqd_work_group_size, so the host launches exactly
+ * what the kernel was compiled for; {0, 0, 0} when it fixes none or in listing mode (k NULL). */
+void clrt_kernel_wg(const clrt *rt, cl_kernel k, size_t wg[3]);
 /* The text of one kernel source file (embedded, or read from kernel_dir); NULL if unknown. */
 char *clrt_source(const clrt *rt, const char *file);
 

@@ -51,6 +51,9 @@ const char *parse_double_prefix(const char *s, double *out);
 
 /* Monotonic seconds. */
 double now_seconds(void);
+/* Sorts s[0..n) in place and returns its median (0 when n <= 0): the middle one, or the mean of
+ * the two middle ones. */
+double median(double *s, int n);
 
 /* Reads a whole regular file of at most `max` bytes, NUL-terminated (the NUL not counted in
  * *len). NULL with "<path>: <reason>" in err when it cannot be opened or read, is not a regular

@@ -1,8 +1,7 @@
-/* The tuning record: defaults, the text file (strict parser, checksum), loading and applying it,
- * descriptions, and `claug tune` itself (both searches, the before/after table, the file). The
- * searches are tune_conv.c and tune_gemm.c. */
+/* The tuning record: defaults, the text file (strict parser, checksum), loading it (validated by
+ * use, on the search's problems) and applying it, descriptions. */
 #define _POSIX_C_SOURCE 200809L
-#include "claug/tune/tune.h"
+#include "claug/tune/tuning.h"
 
 #include <clblast_c.h>
 #include <errno.h>
@@ -14,10 +13,10 @@
 #include "claug/model/net.h"
 #include "claug/util/strbuf.h"
 #include "claug/tune/clblast_params.h"
+#include "claug/tune/search.h"
 
 /* v2 added the model; a v1 file holds the seed model's tuning, the only one `claug tune` made. */
 static const char file_magic[] = "claug tuning v2", file_magic_v1[] = "claug tuning v1";
-/* The inputs `claug tune` searches on: Fashion-MNIST's. */
 /* Tuned tiles are checked on the seed model's convolutions at this batch: their correctness
  * does not depend on it, and the plain-C reference is slow. */
 enum { CHECK_CONV_BATCH = 2 };
@@ -44,17 +43,6 @@ void tuning_default(tuning *t, const clrt *rt) {
     conv_tuning_default(&t->conv, rt);
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-double tune_median(double *s, int n) {
-    if (n <= 0) return 0;
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-}
-
 /* ---- the file ------------------------------------------------------------------------------ */
 
 /* What the file is for: a tuning measured under another driver says nothing about this one. */
@@ -70,20 +58,17 @@ char *tuning_path(const clrt *rt) {
     return xasprintf("%s/tuning-%016" PRIx64 ".txt", rt->cache_dir, device_hash(&rt->dev));
 }
 
-/* The conv_tuning fields, in file order. */
+/* The conv_tuning fields, in file order: conv.h's CONV_TUNABLES, keyed "conv.<field>". */
 typedef struct {
     const char *key;
     size_t offset;
     int lo, hi;
 } conv_field;
-#define CONV_FIELD(f, lo, hi)                                                                                          \
-    { "conv." #f, offsetof(conv_tuning, f), lo, hi }
 static const conv_field conv_fields[] = {
-    CONV_FIELD(tp, 1, 16),    CONV_FIELD(cb, 1, 16),    CONV_FIELD(wt, 1, 16),  CONV_FIELD(wcb, 1, 16),
-    CONV_FIELD(kfast, 1, 15), CONV_FIELD(lws, 1, 4096), CONV_FIELD(tm, 1, 512), CONV_FIELD(tn, 1, 512),
-    CONV_FIELD(kc, 1, 512),   CONV_FIELD(rm, 1, 64),    CONV_FIELD(rn, 1, 64),  CONV_FIELD(splits, 0, 65536),
-};
+#define CONV_FIELD(field, define, cpu, gpu, lo, hi, kernels) {"conv." #field, offsetof(conv_tuning, field), lo, hi},
+    CONV_TUNABLES(CONV_FIELD)
 #undef CONV_FIELD
+};
 enum { NCONV_FIELDS = sizeof conv_fields / sizeof conv_fields[0] };
 
 static int *conv_int(conv_tuning *t, const conv_field *f) { return (int *)((char *)t + f->offset); }
@@ -559,107 +544,4 @@ void tuning_load(clrt *rt, const char *model, int c, int h, int w, int classes, 
     free(file);
     free(text);
     free(path);
-}
-
-/* ---- `claug tune` -------------------------------------------------------------------------------- */
-
-static const char *pass_name[3] = {"forward", "input gradient", "weight gradient"};
-
-static void print_conv_result(const conv_tune_result *r, int rounds) {
-    printf("\nConvolution, before (defaults) -> after (tuned), median device time of %d interleaved runs:\n", rounds);
-    double before = 0, after = 0;
-    for (int l = 0; l < r->nlayers; l++)
-        for (int k = 0; k < 3; k++) {
-            if (r->t_before[l][k] <= 0) continue; /* the first layer has no input gradient */
-            char name[80];
-            snprintf(name, sizeof name, "%s %s", r->layer[l], pass_name[k]);
-            printf("  %-34s %9.3f ms -> %9.3f ms  x%.2f\n", name, 1e3 * r->t_before[l][k], 1e3 * r->t_after[l][k],
-                   r->t_after[l][k] > 0 ? r->t_before[l][k] / r->t_after[l][k] : 0.0);
-            before += r->t_before[l][k];
-            after += r->t_after[l][k];
-        }
-    printf("  %-34s %9.3f ms -> %9.3f ms  x%.2f\n", "total", 1e3 * before, 1e3 * after,
-           after > 0 ? before / after : 0.0);
-    char d[256];
-    conv_tuning_describe(d, sizeof d, &r->before);
-    printf("  before: %s\n", d);
-    conv_tuning_describe(d, sizeof d, &r->after);
-    printf("  after:  %s%s\n", d, memcmp(&r->before, &r->after, sizeof r->after) ? "" : " (the defaults were kept)");
-    printf("  %d candidates checked against the reference, %d rejected\n", r->tried, r->rejected);
-}
-
-static void print_gemm_result(const gemm_tune_result *r) {
-    printf("\nCLBlast SGEMM, before (%s) -> after (%s), median device time:\n",
-           r->baseline_default ? "defaults" : "the parameters this process had", r->defaults_kept ? "kept" : "tuned");
-    double before = 0, after = 0;
-    for (int i = 0; i < r->nshapes; i++) {
-        const dense_gemm_shape *s = &r->shape[i];
-        char name[96];
-        snprintf(name, sizeof name, "%s (%zux%zux%zu %c%c)", s->name, s->m, s->n, s->k, s->ta ? 'T' : 'N',
-                 s->tb ? 'T' : 'N');
-        double flops = 2.0 * s->m * s->n * s->k;
-        printf("  %-44s %8.3f ms (%5.1f GFLOP/s) -> %8.3f ms (%5.1f GFLOP/s)\n", name, 1e3 * r->t_before[i],
-               r->t_before[i] > 0 ? flops / r->t_before[i] * 1e-9 : 0.0, 1e3 * r->t_after[i],
-               r->t_after[i] > 0 ? flops / r->t_after[i] * 1e-9 : 0.0);
-        before += r->t_before[i];
-        after += r->t_after[i];
-    }
-    printf("  %-44s %8.3f ms -> %8.3f ms  x%.2f\n", "total", 1e3 * before, 1e3 * after,
-           after > 0 ? before / after : 0.0);
-    char d[1024];
-    gemm_tuning_describe(d, sizeof d, &r->after);
-    printf("  after: %s\n  %d candidates checked against the reference, %d rejected\n", d, r->tried, r->rejected);
-}
-
-void tune_run(clrt *rt, const tune_config *c, bool quick, const conv_space *conv_override,
-              const gemm_candidate *gemm_override, int ngemm_override, tuning *out, char **saved) {
-    tuning_default(out, rt);
-    out->batch_size = c->batch_size;
-    char *seed = seed_model();
-    snprintf(out->model, sizeof out->model, "%s", seed);
-    free(seed);
-    *saved = NULL;
-    char *path = tuning_path(rt);
-    if (path && !can_create(path)) die(EXIT_USAGE, "cannot create the tuning file %s: %s", path, strerror(errno));
-    printf("Tuning for batch %d on this device; every candidate is checked against the plain-C reference before "
-           "it is timed.\n",
-           c->batch_size);
-
-    conv_space cs;
-    if (conv_override)
-        cs = *conv_override;
-    else
-        conv_space_default(&cs, rt, quick);
-    int nl;
-    layer *L = model_layers(MODEL_SEED, &nl, NULL);
-    tune_conv_problem *cp = tune_conv_problem_new(rt, L, nl, c->batch_size, c->seed);
-    conv_tune_result cr;
-    tune_conv(cp, &cs, c, &cr);
-    tune_conv_problem_free(cp);
-    out->conv = cr.after;
-    print_conv_result(&cr, 2 * c->rounds);
-
-    if (!(gemm_override && ngemm_override == 0)) {
-        gemm_candidate list[TUNE_MAX_CANDIDATES];
-        const gemm_candidate *gc = gemm_override;
-        int n = ngemm_override;
-        if (!gc) n = gemm_candidates_default(list, TUNE_MAX_CANDIDATES, rt, quick), gc = list;
-        tune_gemm_problem *gp = tune_gemm_problem_new(rt, L, nl, c->batch_size, c->seed);
-        gemm_tune_result gr;
-        tune_gemm(gp, gc, n, c, &gr);
-        tune_gemm_problem_free(gp);
-        out->gemm = gr.after;
-        print_gemm_result(&gr);
-    }
-    free(L);
-    /* What the driver made of every build tried: the figures tools/portability.sh predicts. */
-    if (rt->is_gpu) clrt_print_kernel_report(stdout, rt);
-
-    if (!path) {
-        warn("no cache directory ($XDG_CACHE_HOME or $HOME): the tuning is not saved");
-        return;
-    }
-    if (!tuning_save(out, rt, path)) die(EXIT_USAGE, "cannot write the tuning file %s: %s", path, strerror(errno));
-    printf("\nSaved to %s; `claug train`, `run`, `eval` and `bench` on this device use it.\n", path);
-    *saved = path;
 }
