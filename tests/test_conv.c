@@ -108,9 +108,34 @@ static void check_reference_gradients(void) {
     }
 }
 
+/* The one list of tunables holds for the kernel source and the builds: conv.cl's #ifndef defaults
+ * are the list's CPU column, and a build gets the -D options of its own variant only. */
+static void check_tunables(clrt *rt) {
+    char *src = clrt_source(rt, "conv.cl"), want[96], opts[512];
+#define CHECK_DEFAULT_(field, define, cpu, gpu, lo, hi, kernels)                                           \
+    if (define) {                                                                                            \
+        snprintf(want, sizeof want, "#ifndef %s\n#define %s %d\n", (const char *)define, (const char *)define, \
+                 cpu);                                                                                       \
+        CHECK(strstr(src, want), "conv.cl lacks the default of the list: %s", want);                       \
+    }
+    CONV_TUNABLES(CHECK_DEFAULT_)
+#undef CHECK_DEFAULT_
+    free(src);
+    conv_tuning t;
+    conv_tuning_default(&t, rt);
+    for (int local = 0; local <= 1; local++) {
+        t.local_tiles = local;
+        conv_tuning_options(opts, sizeof opts, &t);
+        CHECK(local ? strstr(opts, "-DCONV_LM_TM=") && !strstr(opts, "-DCONV_TP=")
+                    : strstr(opts, "-DCONV_TP=") && !strstr(opts, "-DCONV_LM_"),
+              "%s tiles built with '%s'", local ? "local-memory" : "register", opts);
+    }
+}
+
 int main(void) {
     check_reference_gradients();
     clrt *rt = clrt_open(NULL, NULL);
+    check_tunables(rt);
     const shape full[] = {
         {3, 5, 7, 7, 5, 3, 1},    /* the brief's odd sizes */
         {3, 5, 9, 11, 13, 5, 1},  /* 5x5 kernel, CO not a multiple of 8 */

@@ -33,7 +33,7 @@ static void test_validated(clrt *rt) {
     tuning huge;
     tuning_default(&huge, rt);
     huge.batch_size = 32;
-    snprintf(huge.model, sizeof huge.model, "%s", tune_seed_canonical());
+    snprintf(huge.model, sizeof huge.model, "%s", MODEL_SEED);
     gemm_candidate c = tune_direct(tune_good_direct, 10);
     for (int i = 0; i < 10; i++) c.p.values[i] = 4096;
     huge.gemm.nkernels = 1;

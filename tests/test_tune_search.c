@@ -92,7 +92,7 @@ static void test_bad_conv_candidate(void) {
     tuning_default(&t, rt);
     t.conv = r.after;
     t.batch_size = 2;
-    snprintf(t.model, sizeof t.model, "%s", tune_seed_canonical());
+    snprintf(t.model, sizeof t.model, "%s", MODEL_SEED);
     char *path = tuning_path(rt), desc[4096];
     CHECK(tuning_save(&t, rt, path), "cannot save");
     char *err = tune_load_for(rt, MODEL_SEED, 2, &loaded, desc, sizeof desc);

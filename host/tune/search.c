@@ -57,12 +57,10 @@ static void print_gemm_result(const gemm_tune_result *r) {
 
 void tune_run(clrt *rt, const tune_config *c, bool quick, tuning *out, char **saved) {
     int nl;
-    char *seed;
-    layer *L = model_layers(MODEL_SEED, &nl, &seed);
+    layer *L = model_layers(MODEL_SEED, &nl, NULL);
     tuning_default(out, rt);
     out->batch_size = c->batch_size;
-    snprintf(out->model, sizeof out->model, "%s", seed);
-    free(seed);
+    snprintf(out->model, sizeof out->model, "%s", MODEL_SEED);
     *saved = NULL;
     char *path = tuning_path(rt);
     if (path && !can_create(path)) die(EXIT_USAGE, "cannot create the tuning file %s: %s", path, strerror(errno));

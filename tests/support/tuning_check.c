@@ -36,18 +36,6 @@ char *tune_load_for(clrt *rt, const char *model, int batch, tuning *t, char *des
     return text;
 }
 
-const char *tune_seed_canonical(void) {
-    static char buf[512];
-    layer *L;
-    int nl;
-    char *canonical, err[256];
-    CHECK(model_parse(MODEL_SEED, 1, 28, 28, 10, &L, &nl, &canonical, err, sizeof err), "seed model: %s", err);
-    snprintf(buf, sizeof buf, "%s", canonical);
-    free(L);
-    free(canonical);
-    return buf;
-}
-
 char *tune_load_capturing(clrt *rt, tuning *t, char *desc, size_t len) {
     return tune_load_for(rt, MODEL_SEED, TUNED_BATCH, t, desc, len);
 }
@@ -68,7 +56,7 @@ tuning tune_distinctive(const clrt *rt) {
     tuning t;
     tuning_default(&t, rt);
     t.batch_size = TUNED_BATCH;
-    snprintf(t.model, sizeof t.model, "%s", tune_seed_canonical());
+    snprintf(t.model, sizeof t.model, "%s", MODEL_SEED);
     t.conv.tp = 5, t.conv.cb = 1, t.conv.wt = 4, t.conv.wcb = 3, t.conv.lws = 8, t.conv.splits = 4;
     t.conv.tm = 32, t.conv.tn = 16, t.conv.kc = 8, t.conv.rm = 2, t.conv.rn = 2;
     /* As test_clblast searched it: CLBlast compiles each set of parameters and routing anew. */

@@ -20,8 +20,6 @@ void tune_test_cache(const char *name);
 char *tune_load_for(clrt *rt, const char *model, int batch, tuning *t, char *desc, size_t len);
 /* The same for the seed model at TUNED_BATCH. */
 char *tune_load_capturing(clrt *rt, tuning *t, char *desc, size_t len);
-/* The seed model's canonical string, as the tuning file records it. */
-const char *tune_seed_canonical(void);
 /* XgemmDirect candidate with the first n of its ten parameters v, every GEMM direct. */
 gemm_candidate tune_direct(const size_t v[10], int n);
 /* Legal XgemmDirect parameters. */
