@@ -37,6 +37,8 @@ static const size_t COPY_MAX_BYTES = (size_t)256 << 20;
 
 /* ---- kernels ------------------------------------------------------------------------------ */
 
+enum { FMA, COPY };
+
 void bench_kernels_init(bench_kernels *k, clrt *rt) {
     k->rt = rt;
     /* A CPU core runs one work-item at a time: its chains alone must hide the FMA latency
@@ -45,27 +47,20 @@ void bench_kernels_init(bench_kernels *k, clrt *rt) {
     k->chains = rt->is_gpu ? 8 : 12;
     char opts[64];
     snprintf(opts, sizeof opts, "-DBENCH_CHAINS=%d", k->chains);
-    cl_program p = clrt_program(rt, "bench.cl", opts);
-    k->fma = clrt_kernel(p, "bench_fma");
-    k->copy = clrt_kernel(p, "bench_copy");
-    CL_CHECK(clReleaseProgram(p));
+    clrt_kernels_init(&k->ks, rt, "bench.cl", opts,
+                      (const char *const[]){[FMA] = "bench_fma", [COPY] = "bench_copy", NULL});
 }
 
-void bench_kernels_release(bench_kernels *k) {
-    cl_kernel ks[] = {k->fma, k->copy};
-    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
-        if (ks[i]) CL_CHECK(clReleaseKernel(ks[i]));
-    k->fma = k->copy = NULL;
-}
+void bench_kernels_release(bench_kernels *k) { clrt_kernels_release(&k->ks); }
 
 void bench_fma(bench_kernels *k, cl_mem out, int n, int iters, float a, float b, const char *tag) {
-    KARGS(k->fma, ARG_MEM(out), ARG_INT(n), ARG_INT(iters), ARG_FLOAT(a), ARG_FLOAT(b));
-    clrt_launch(k->rt, k->fma, 1, (size_t[]){(size_t)n}, &k->rt->wg_1d, tag);
+    KARGS(k->ks.k[FMA], ARG_MEM(out), ARG_INT(n), ARG_INT(iters), ARG_FLOAT(a), ARG_FLOAT(b));
+    clrt_launch(k->rt, k->ks.k[FMA], 1, (size_t[]){(size_t)n}, &k->rt->wg_1d, tag);
 }
 
 void bench_copy(bench_kernels *k, cl_mem dst, cl_mem src, int n, const char *tag) {
-    KARGS(k->copy, ARG_MEM(dst), ARG_MEM(src), ARG_INT(n));
-    clrt_launch(k->rt, k->copy, 1, (size_t[]){(size_t)n}, &k->rt->wg_1d, tag);
+    KARGS(k->ks.k[COPY], ARG_MEM(dst), ARG_MEM(src), ARG_INT(n));
+    clrt_launch(k->rt, k->ks.k[COPY], 1, (size_t[]){(size_t)n}, &k->rt->wg_1d, tag);
 }
 
 /* bench.cl's bench_start. */

@@ -10,15 +10,10 @@
 
 void clrt_timer_init(clrt_timer *t, clrt *rt) {
     t->rt = rt;
-    cl_program p = clrt_program(rt, "timing.cl", "");
-    t->mark = clrt_kernel(p, "timing_mark");
-    CL_CHECK(clReleaseProgram(p));
+    clrt_kernels_init(&t->ks, rt, "timing.cl", "", (const char *const[]){"timing_mark", NULL});
 }
 
-void clrt_timer_release(clrt_timer *t) {
-    if (t->mark) CL_CHECK(clReleaseKernel(t->mark));
-    t->mark = NULL;
-}
+void clrt_timer_release(clrt_timer *t) { clrt_kernels_release(&t->ks); }
 
 static double event_time(cl_event ev, cl_profiling_info what) {
     cl_ulong t;
@@ -32,9 +27,9 @@ double clrt_timer_bracket(clrt_timer *t, void (*enqueue)(void *ctx), void *ctx) 
     cl_event gate, ev[2];
     size_t one = 1;
     CL_CHECK((gate = clCreateUserEvent(rt->ctx, &err), err));
-    CL_CHECK(clEnqueueNDRangeKernel(rt->queue, t->mark, 1, NULL, &one, &one, 1, &gate, &ev[0]));
+    CL_CHECK(clEnqueueNDRangeKernel(rt->queue, t->ks.k[0], 1, NULL, &one, &one, 1, &gate, &ev[0]));
     enqueue(ctx);
-    CL_CHECK(clEnqueueNDRangeKernel(rt->queue, t->mark, 1, NULL, &one, &one, 0, NULL, &ev[1]));
+    CL_CHECK(clEnqueueNDRangeKernel(rt->queue, t->ks.k[0], 1, NULL, &one, &one, 0, NULL, &ev[1]));
     CL_CHECK(clSetUserEventStatus(gate, CL_COMPLETE));
     CL_CHECK(clWaitForEvents(1, &ev[1]));
     double s = event_time(ev[1], CL_PROFILING_COMMAND_START) - event_time(ev[0], CL_PROFILING_COMMAND_END);

@@ -39,7 +39,7 @@ void bench_format_rate(char *buf, size_t len, double rate, const char *unit);
 typedef struct {
     clrt *rt;
     int chains; /* BENCH_CHAINS: float8 FMA chains per work-item */
-    cl_kernel fma, copy;
+    clrt_kernels ks; /* bench_fma, bench_copy */
 } bench_kernels;
 
 void bench_kernels_init(bench_kernels *k, clrt *rt);

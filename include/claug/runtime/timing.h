@@ -9,7 +9,7 @@
 /* The marker kernel of cl/timing.cl. */
 typedef struct {
     clrt *rt;
-    cl_kernel mark;
+    clrt_kernels ks; /* timing_mark */
 } clrt_timer;
 
 void clrt_timer_init(clrt_timer *t, clrt *rt);
