@@ -8,34 +8,29 @@
 static int round8(int n) { return (n + 7) / 8 * 8; }
 static int cdiv(int a, int b) { return (a + b - 1) / b; }
 
-/* CONV_TUNABLES as data. */
-typedef struct {
-    const char *define;
-    size_t offset;
-    int cpu, gpu, kernels;
-} tunable;
-static const tunable tunables[] = {
-#define ROW(field, define, cpu, gpu, lo, hi, kernels) {define, offsetof(conv_tuning, field), cpu, gpu, kernels},
+const conv_tunable conv_tunables[CONV_NTUNABLES] = {
+#define ROW(field, define, cpu, gpu, lo, hi, kernels) \
+    {#field, define, offsetof(conv_tuning, field), cpu, gpu, lo, hi, kernels},
     CONV_TUNABLES(ROW)
 #undef ROW
 };
-enum { NTUNABLES = sizeof tunables / sizeof tunables[0] };
 
-static int *field(conv_tuning *t, const tunable *u) { return (int *)((char *)t + u->offset); }
-static int value(const conv_tuning *t, const tunable *u) { return *(const int *)((const char *)t + u->offset); }
+int *conv_tunable_field(conv_tuning *t, const conv_tunable *u) { return (int *)((char *)t + u->offset); }
+static int value(const conv_tuning *t, const conv_tunable *u) { return *(const int *)((const char *)t + u->offset); }
 
 void conv_tuning_default(conv_tuning *t, const clrt *rt) {
     memset(t, 0, sizeof *t);
     t->local_tiles = rt->is_gpu;
-    for (int i = 0; i < NTUNABLES; i++) *field(t, &tunables[i]) = rt->is_gpu ? tunables[i].gpu : tunables[i].cpu;
+    for (int i = 0; i < CONV_NTUNABLES; i++)
+        *conv_tunable_field(t, &conv_tunables[i]) = rt->is_gpu ? conv_tunables[i].gpu : conv_tunables[i].cpu;
 }
 
 void conv_tuning_options(char *buf, size_t len, const conv_tuning *t) {
     int kernels = t->local_tiles ? CONV_LOCAL : CONV_REGISTER;
     size_t n = 0;
     buf[0] = '\0';
-    for (int i = 0; i < NTUNABLES; i++) {
-        const tunable *u = &tunables[i];
+    for (int i = 0; i < CONV_NTUNABLES; i++) {
+        const conv_tunable *u = &conv_tunables[i];
         if (!u->define || !(u->kernels & kernels) || n >= len) continue;
         n += (size_t)snprintf(buf + n, len - n, "%s-D%s=%d", n ? " " : "", u->define, value(t, u));
     }

@@ -51,28 +51,16 @@ char *tuning_path(const clrt *rt) {
     return xasprintf("%s/tuning-%016" PRIx64 ".txt", rt->cache_dir, device_hash(&rt->dev));
 }
 
-/* The conv_tuning fields, in file order: conv.h's CONV_TUNABLES, keyed "conv.<field>". */
-typedef struct {
-    const char *key;
-    size_t offset;
-    int lo, hi;
-} conv_field;
-static const conv_field conv_fields[] = {
-#define CONV_FIELD(field, define, cpu, gpu, lo, hi, kernels) {"conv." #field, offsetof(conv_tuning, field), lo, hi},
-    CONV_TUNABLES(CONV_FIELD)
-#undef CONV_FIELD
-};
-enum { NCONV_FIELDS = sizeof conv_fields / sizeof conv_fields[0] };
-
-static int *conv_int(conv_tuning *t, const conv_field *f) { return (int *)((char *)t + f->offset); }
+/* The conv_tuning fields are conv_tunables' (ops/conv.h), in its order, keyed "conv.<name>". */
 
 char *tuning_format(const tuning *t, const clrt_devinfo *d) {
     strbuf b = {0};
     sb_printf(&b, "%s\ndevice = %s\nvendor = %s\ndriver = %s\nplatform_version = %s\nbatch_size = %d\nmodel = %s\n",
               file_magic, d->name, d->vendor, d->driver, d->platform_version, t->batch_size, t->model);
     sb_printf(&b, "conv.local_tiles = %d\n", t->conv.local_tiles ? 1 : 0);
-    for (int i = 0; i < NCONV_FIELDS; i++)
-        sb_printf(&b, "%s = %d\n", conv_fields[i].key, *conv_int((conv_tuning *)&t->conv, &conv_fields[i]));
+    conv_tuning conv = t->conv;
+    for (int i = 0; i < CONV_NTUNABLES; i++)
+        sb_printf(&b, "conv.%s = %d\n", conv_tunables[i].name, *conv_tunable_field(&conv, &conv_tunables[i]));
     sb_printf(&b, "clblast.min_indirect_size = %zu\n", t->gemm.min_indirect);
     for (int k = 0; k < t->gemm.nkernels; k++) {
         const clblast_params *p = &t->gemm.kernels[k];
@@ -98,11 +86,12 @@ static bool valid_param_name(const char *s) {
 }
 
 bool conv_tuning_check(const conv_tuning *t, const clrt *rt, char *err, size_t errlen) {
-    for (int i = 0; i < NCONV_FIELDS; i++) {
-        int v = *conv_int((conv_tuning *)t, &conv_fields[i]);
-        if (v < conv_fields[i].lo || v > conv_fields[i].hi) {
-            snprintf(err, errlen, "%s = %d is outside [%d, %d]", conv_fields[i].key, v, conv_fields[i].lo,
-                     conv_fields[i].hi);
+    conv_tuning copy = *t;
+    for (int i = 0; i < CONV_NTUNABLES; i++) {
+        const conv_tunable *u = &conv_tunables[i];
+        int v = *conv_tunable_field(&copy, u);
+        if (v < u->lo || v > u->hi) {
+            snprintf(err, errlen, "conv.%s = %d is outside [%d, %d]", u->name, v, u->lo, u->hi);
             return false;
         }
     }
@@ -132,7 +121,7 @@ typedef struct {
     char *err;
     size_t errlen;
     int line;
-    bool seen_local_tiles, seen_conv[NCONV_FIELDS], seen_min_indirect, seen_batch, seen_model;
+    bool seen_local_tiles, seen_conv[CONV_NTUNABLES], seen_min_indirect, seen_batch, seen_model;
     int seen_header;
 } parser;
 
@@ -221,12 +210,12 @@ static bool parse_line(parser *p, const char *key, const char *value) {
         p->t->conv.local_tiles = v == 1;
         return true;
     }
-    for (int i = 0; i < NCONV_FIELDS; i++) {
-        if (strcmp(key, conv_fields[i].key) != 0) continue;
+    for (int i = 0; i < CONV_NTUNABLES; i++) {
+        if (strncmp(key, "conv.", 5) != 0 || strcmp(key + 5, conv_tunables[i].name) != 0) continue;
         if (p->seen_conv[i]) return fail(p, "%s given twice%s", key, "");
         p->seen_conv[i] = true;
         if (!parse_size(value, 0, 1 << 20, &v)) return fail(p, "%s = '%s' is not a number", key, value);
-        *conv_int(&p->t->conv, &conv_fields[i]) = (int)v;
+        *conv_tunable_field(&p->t->conv, &conv_tunables[i]) = (int)v;
         return true;
     }
     if (strncmp(key, "clblast.", 8) == 0) return parse_clblast(p, key, value);
@@ -273,7 +262,7 @@ bool tuning_parse(tuning *t, const char *text, const clrt *rt, char *err, size_t
         s = end + 1;
     }
     bool conv_complete = p.seen_local_tiles;
-    for (int i = 0; i < NCONV_FIELDS; i++) conv_complete &= p.seen_conv[i];
+    for (int i = 0; i < CONV_NTUNABLES; i++) conv_complete &= p.seen_conv[i];
     if (p.seen_header != 15 || !p.seen_batch || !p.seen_model || !conv_complete || !p.seen_min_indirect) {
         snprintf(err, errlen,
                  "keys missing (device, vendor, driver, platform_version, batch_size, model, every conv.* "

@@ -57,6 +57,20 @@ typedef struct {
 #undef CONV_FIELD_
 } conv_tuning;
 
+/* CONV_TUNABLES as data, in the list's order (the tuning file's too). */
+typedef struct {
+    const char *name; /* the field's name: "tp", "lws", ... */
+    const char *define; /* NULL: launch-time only */
+    size_t offset;     /* in conv_tuning */
+    int cpu, gpu, lo, hi, kernels;
+} conv_tunable;
+#define CONV_COUNT_(field, define, cpu, gpu, lo, hi, kernels) +1
+enum { CONV_NTUNABLES = 0 CONV_TUNABLES(CONV_COUNT_) };
+#undef CONV_COUNT_
+extern const conv_tunable conv_tunables[CONV_NTUNABLES];
+/* The field of t that u describes. */
+int *conv_tunable_field(conv_tuning *t, const conv_tunable *u);
+
 void conv_tuning_default(conv_tuning *t, const clrt *rt);
 /* The -D options for cl/conv.cl: those of the kernels t chooses. */
 void conv_tuning_options(char *buf, size_t len, const conv_tuning *t);
