@@ -9,12 +9,15 @@
 #endif
 
 /* One work-item per row: K is the number of classes (10), too few to share across work-items.
+ * The row's prediction is the first index of its maximum logit (numpy's argmax): correct says
+ * whether it is the label, predicted (when not NULL) which class it is.
  * The row's maximum is subtracted before exp, so no logit overflows; the loss is then
  * logsumexp - logit[label] = (m - logit[label]) + log(s), the difference taken first so that a
  * large m does not round the loss away. A label outside [0, K) gives a NaN loss, loud in the
  * metrics, rather than a read out of bounds. */
 __kernel void softmax_xent(__global float *losses,        /* (total) */
                            __global float *correct,       /* (total) */
+                           __global int *predicted,       /* (total) or NULL */
                            __global float *dlogits,       /* (B, K) or NULL */
                            __global const float *logits,  /* (B, K) */
                            __global const int *labels,    /* (B) */
@@ -31,6 +34,7 @@ __kernel void softmax_xent(__global float *losses,        /* (total) */
     bool valid = label >= 0 && label < K;
     losses[offset + b] = valid ? (m - z[label]) + log(s) : NAN;
     correct[offset + b] = top == label ? 1.0f : 0.0f;
+    if (predicted) predicted[offset + b] = top;
     if (!dlogits) return;
     float inv = 1.0f / s;
     for (int j = 0; j < K; j++)

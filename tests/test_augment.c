@@ -1,6 +1,8 @@
 /* Augmentation: the device kernel gather_augment against the plain-C reference and against exact
- * permutations computed here from their definitions; the parameter draws against their
- * documented definition; batch-size independence; `claug augment` (bad options, --dump). */
+ * permutations computed here from Keras' conventions (a quarter turn counter-clockwise, tx along
+ * the columns, the shear's column offset, zoom about Keras' centre); the channel shift and the
+ * standardization against their definitions; the parameter draws against their documented
+ * definition; batch-size independence; `claug augment` (bad options, --dump). */
 /* ctest: labels=kernel,e2e timeout=60 */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -161,7 +163,8 @@ static void test_permutations(const imageset *square, const imageset *odd) {
     int index = 17 % square->count, N = square->H;
     int *src = xmalloc((size_t)(square->H * square->W > odd->H * odd->W ? square->H * square->W : odd->H * odd->W) *
                        sizeof *src);
-    /* Rotation by theta = 90 k: out(r, c) = in(N-1-c, r) applied k times. */
+    /* Rotation by theta = 90 k: counter-clockwise, as np.rot90: out(r, c) = in(c, N-1-r) applied
+     * k times (Keras' c_in = cos c' - sin r', r_in = sin c' + cos r' about the centre). */
     const float angles[] = {90, -90, 180, 270, -270, 360, -360, 0};
     for (size_t a = 0; a < sizeof angles / sizeof angles[0]; a++) {
         int turns = ((int)angles[a] / 90 % 4 + 4) % 4;
@@ -169,7 +172,7 @@ static void test_permutations(const imageset *square, const imageset *odd) {
             for (int col = 0; col < N; col++) {
                 int rr = r, cc = col;
                 for (int t = 0; t < turns; t++) {
-                    int nr = N - 1 - cc, nc = rr;
+                    int nr = cc, nc = N - 1 - rr;
                     rr = nr;
                     cc = nc;
                 }
@@ -193,8 +196,9 @@ static void test_permutations(const imageset *square, const imageset *odd) {
         snprintf(what, sizeof what, "flip h=%d v=%d", p.flip_h, p.flip_v);
         check_permutation(what, odd, 1, &c, &p, src);
     }
-    /* Whole-pixel shifts: the input is read at (r + tx, c + ty), beyond the edges by the mode;
-     * large ones go around more than one period. */
+    /* Whole-pixel shifts: the input is read at (r + ty, c + tx), tx along the columns, beyond
+     * the edges by the mode; large ones go around more than one period. shifts[k] = (rows,
+     * columns). */
     const int shifts[][2] = {{3, -2}, {-5, 4}, {31, -45}, {0, 28}, {-60, 13}};
     const imageset *sets[2] = {square, odd};
     for (int mode = 0; mode < AUG_FILL_COUNT; mode++)
@@ -204,8 +208,8 @@ static void test_permutations(const imageset *square, const imageset *odd) {
                 c.fill_mode = mode;
                 c.cval = 0.375f;
                 aug_params p = identity_params();
-                p.tx = (float)shifts[k][0];
-                p.ty = (float)shifts[k][1];
+                p.ty = (float)shifts[k][0];
+                p.tx = (float)shifts[k][1];
                 for (int r = 0; r < s->H; r++)
                     for (int col = 0; col < s->W; col++) {
                         int rr = extend_def(r + shifts[k][0], s->H, mode), cc = extend_def(col + shifts[k][1], s->W, mode);
@@ -217,6 +221,165 @@ static void test_permutations(const imageset *square, const imageset *odd) {
                 check_permutation(what, s, si ? 2 : index, &c, &p, src);
             }
     free(src);
+}
+
+/* (2b) Exact pixels of the other factors, on an odd square image (centre (4, 4): every sample
+ * lands on a pixel) and an odd non-square one, under every fill mode: the shear's sign and axis
+ * (Keras' x_in = x - sin(s) y, y_in = cos(s) y, about the centre), zoom by 2 on either axis,
+ * Keras' centre of a non-square image (o_x = H / 2 - 0.5 along the columns, from the height, as
+ * transform_matrix_offset_center(M, h, w) computes it), and the order of the factors (a quarter
+ * turn after a shift: R @ Shift). */
+static void test_exact_factors(const imageset *sq, const imageset *odd) {
+    enum { N = 9 };
+    CHECK(sq->H == N && sq->W == N, "the square set is %dx%d", sq->H, sq->W);
+    int *src = xmalloc((size_t)N * N * sizeof *src);
+    struct {
+        const char *what;
+        const imageset *s;
+        aug_params p;
+        int mode;
+    } cases[] = {
+        {"shear 90", sq, {.shear = 90}, 0},
+        {"shear -90", sq, {.shear = -90}, 0},
+        {"shear 180", sq, {.shear = 180}, 0},
+        {"zoom zx 2", sq, {.zx = 2, .zy = 1}, 0},
+        {"zoom zy 2", sq, {.zx = 1, .zy = 2}, 0},
+        {"zoom 2", sq, {.zx = 2, .zy = 2}, 0},
+        {"zoom zx 2 9x7", odd, {.zx = 2, .zy = 1}, 0},
+        {"zoom zy 3 9x7", odd, {.zx = 1, .zy = 3}, 0},
+        {"rotation 90 after shift 2,-1", sq, {.theta = 90, .tx = 2, .ty = -1, .zx = 1, .zy = 1}, 0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        for (int mode = 0; mode < AUG_FILL_COUNT; mode++) {
+            const imageset *s = cases[k].s;
+            aug_params p = cases[k].p;
+            if (p.zx == 0.0f) p.zx = p.zy = 1.0f;
+            p.brightness = 1.0f;
+            aug_config c;
+            aug_config_default(&c);
+            c.fill_mode = mode;
+            c.cval = 0.625f;
+            /* Keras' centre: o_x (columns) from the height, o_y (rows) from the width. */
+            int ox = s->H / 2, oy = s->W / 2; /* H / 2 - 0.5 for odd H: (H - 1) / 2 */
+            for (int r = 0; r < s->H; r++)
+                for (int col = 0; col < s->W; col++) {
+                    int x = col - ox, y = r - oy, xi, yi; /* centred (x, y) = (column, row) */
+                    if (p.shear != 0.0f) {
+                        int sn = p.shear == 90.0f ? 1 : p.shear == -90.0f ? -1 : 0, cs = p.shear == 180.0f ? -1 : 0;
+                        xi = x - sn * y;
+                        yi = cs * y;
+                    } else if (p.theta != 0.0f) { /* R(90) (x + tx, y + ty) */
+                        xi = -(y + (int)p.ty);
+                        yi = x + (int)p.tx;
+                    } else {
+                        xi = (int)p.zx * x;
+                        yi = (int)p.zy * y;
+                    }
+                    int rr = extend_def(yi + oy, s->H, mode), cc = extend_def(xi + ox, s->W, mode);
+                    src[r * s->W + col] = rr < 0 || cc < 0 ? -1 : rr * s->W + cc;
+                }
+            char what[64];
+            snprintf(what, sizeof what, "%s %s", cases[k].what, aug_fill_mode_name(mode));
+            check_permutation(what, s, 0, &c, &p, src);
+        }
+    free(src);
+}
+
+/* (2c) The channel shift on an identity transform: x + s clipped to the image's own minimum and
+ * maximum (Keras' apply_channel_shift on one channel), then the brightness, from the definition;
+ * and nearest interpolation of whole-pixel shifts equals the bilinear one. */
+static void test_channel_shift(const imageset *s) {
+    size_t P = (size_t)s->H * s->W;
+    const float shifts[] = {0.25f, -0.4f, 1.0f, -1.0f};
+    for (size_t k = 0; k < sizeof shifts / sizeof shifts[0]; k++) {
+        int index = (int)(5 + 3 * k) % s->count;
+        const uint8_t *img = s->pixels + (size_t)index * P;
+        aug_config c;
+        aug_config_default(&c);
+        aug_params p = identity_params();
+        p.channel_shift = shifts[k];
+        p.brightness = 1.5f;
+        float *want = xmalloc(P * sizeof *want), lo = 1, hi = 0;
+        ref_normalize(want, img, (int)P);
+        for (size_t i = 0; i < P; i++) {
+            lo = want[i] < lo ? want[i] : lo;
+            hi = want[i] > hi ? want[i] : hi;
+        }
+        for (size_t i = 0; i < P; i++) {
+            float v = fminf(fmaxf(want[i] + p.channel_shift, lo), hi) * p.brightness;
+            want[i] = fminf(fmaxf(v, 0.0f), 1.0f);
+        }
+        float *got = device_batch(s, &index, 1, &c, 0, 0, &p, NULL), *ref = ref_batch(s, &index, 1, &c, 0, 0, &p);
+        char what[64];
+        snprintf(what, sizeof what, "channel shift %g (kernel)", (double)shifts[k]);
+        check_same(what, got, want, P * sizeof *got);
+        snprintf(what, sizeof what, "channel shift %g (reference)", (double)shifts[k]);
+        check_same(what, ref, want, P * sizeof *ref);
+        free(want);
+        free(got);
+        free(ref);
+    }
+    for (int mode = 0; mode < AUG_FILL_COUNT; mode++) {
+        aug_config c;
+        aug_config_default(&c);
+        c.fill_mode = mode;
+        c.cval = 0.5f;
+        aug_params p = identity_params();
+        p.tx = -3;
+        p.ty = 7;
+        int index = 3;
+        float *bilinear = device_batch(s, &index, 1, &c, 0, 0, &p, NULL);
+        c.interpolation_order = 0;
+        float *nearest = device_batch(s, &index, 1, &c, 0, 0, &p, NULL);
+        char what[64];
+        snprintf(what, sizeof what, "nearest = bilinear on whole pixels, %s", aug_fill_mode_name(mode));
+        check_same(what, nearest, bilinear, P * sizeof *nearest);
+        free(bilinear);
+        free(nearest);
+    }
+}
+
+/* (2d) Standardization on an identity transform: samplewise gives each image mean 0 and standard
+ * deviation 1 (within 1e-6 of it: the + 1e-6); featurewise is (x - mean) / (std + 1e-6) with the
+ * configuration's statistics; both against the reference too. */
+static void test_standardize(const imageset *s) {
+    enum { B = 8 };
+    int order[B];
+    pick(order, B, s->count, 21);
+    size_t P = (size_t)s->H * s->W;
+    aug_config c;
+    aug_config_default(&c);
+    c.samplewise_center = c.samplewise_std_normalization = 1;
+    float *got = device_batch(s, order, B, &c, 3, 1, NULL, NULL), *ref = ref_batch(s, order, B, &c, 3, 1, NULL);
+    check_close("samplewise: kernel = reference", got, ref, B * P, TOL_STANDARDIZE_ATOL, TOL_STANDARDIZE_RTOL);
+    double worst = 0;
+    for (int b = 0; b < B; b++) {
+        double sum = 0, sq = 0;
+        for (size_t i = 0; i < P; i++) sum += got[b * P + i];
+        for (size_t i = 0; i < P; i++) sq += (got[b * P + i] - sum / P) * (got[b * P + i] - sum / P);
+        worst = fmax(worst, fmax(fabs(sum / P), fabs(sqrt(sq / P) - 1)));
+    }
+    printf("samplewise: largest |mean| or |std - 1| %.2g\n", worst);
+    CHECK(worst < 1e-4, "samplewise standardization leaves mean or std off by %g", worst);
+    free(got);
+    free(ref);
+
+    aug_config_default(&c);
+    c.featurewise_center = c.featurewise_std_normalization = 1;
+    c.featurewise_mean = 0.3f;
+    c.featurewise_std = 0.25f;
+    c.rotation_range = 20; /* standardization follows the transform */
+    got = device_batch(s, order, B, &c, 3, 1, NULL, NULL);
+    ref = ref_batch(s, order, B, &c, 3, 1, NULL);
+    check_close("featurewise: kernel = reference", got, ref, B * P, TOL_STANDARDIZE_ATOL, TOL_STANDARDIZE_RTOL);
+    aug_config plain = c;
+    plain.featurewise_center = plain.featurewise_std_normalization = 0;
+    float *raw = device_batch(s, order, B, &plain, 3, 1, NULL, NULL);
+    for (size_t i = 0; i < B * P; i++) raw[i] = (raw[i] - 0.3f) / (0.25f + 1e-6f);
+    check_close("featurewise: (x - mean) / (std + 1e-6)", got, raw, B * P, TOL_STANDARDIZE_ATOL, TOL_STANDARDIZE_RTOL);
+    free(raw);
+    free(got);
+    free(ref);
 }
 
 /* (2, drawn) With only a flip enabled, each kernel image is the original or its mirror, as the
@@ -265,6 +428,7 @@ static void test_draw_definition(void) {
     c.horizontal_flip = c.vertical_flip = 1;
     c.brightness_lo = 0.5f;
     c.brightness_hi = 1.25f;
+    c.channel_shift_range = 0.125f;
     int H = 9, W = 7, mismatches = 0;
     for (uint32_t index = 0; index < 200; index++) {
         float u[12];
@@ -274,22 +438,24 @@ static void test_draw_definition(void) {
         }
         aug_params p = aug_draw(&c, 1234, 6, index, H, W);
         mismatches += p.theta != -25.0f + 50.0f * u[0];
-        mismatches += p.tx != -3.5f + 7.0f * u[1];
-        mismatches += p.ty != (-0.2f + 0.4f * u[2]) * (float)W;
+        mismatches += p.tx != (-0.2f + 0.4f * u[1]) * (float)W; /* width -> horizontal, claug's meaning */
+        mismatches += p.ty != -3.5f + 7.0f * u[2];
         mismatches += p.shear != -12.0f + 24.0f * u[3];
         mismatches += p.zx != 0.75f + 0.75f * u[4] || p.zy != 0.75f + 0.75f * u[5];
         mismatches += p.flip_h != (u[6] < 0.5f) || p.flip_v != (u[7] < 0.5f);
         mismatches += p.brightness != 0.5f + 0.75f * u[8];
+        mismatches += p.channel_shift != -0.125f + 0.25f * u[9];
         /* Turning the other options off changes nothing of one's value; a zero range draws nothing. */
         aug_config only = c;
-        only.rotation_range = only.width_shift_range = only.shear_range = 0;
+        only.rotation_range = only.height_shift_range = only.shear_range = 0;
         only.zoom_lo = only.zoom_hi = 1;
         only.horizontal_flip = 0;
         only.brightness_lo = only.brightness_hi = 0;
+        only.channel_shift_range = 0;
         aug_params q = aug_draw(&only, 1234, 6, index, H, W);
         mismatches += q.tx != p.tx || q.flip_v != p.flip_v;
         mismatches += q.theta != 0.0f || q.ty != 0.0f || q.shear != 0.0f || q.zx != 1.0f || q.zy != 1.0f ||
-                      q.flip_h != 0 || q.brightness != 1.0f;
+                      q.flip_h != 0 || q.brightness != 1.0f || q.channel_shift != 0.0f;
     }
     printf("draw definition: %d mismatches in 200 draws\n", mismatches);
     CHECK(mismatches == 0, "aug_draw departs from its definition %d times", mismatches);
@@ -320,10 +486,12 @@ static void test_config(void) {
     CHECK(aug_fill_mode_parse("mirror") == -1, "unknown fill mode accepted");
 }
 
-/* (3) Random settings, all options, every fill mode: kernel = reference within 1e-5. */
+/* (3) Random settings, all options, every fill mode, both interpolations: kernel = reference
+ * within 1e-5 (nearest: bit for bit but where a coordinate is within an ulp of a half pixel). */
 static void test_random(const imageset *s, int n_images) {
     enum { B = 32 };
-    for (int mode = 0; mode < AUG_FILL_COUNT; mode++) {
+    for (int run = 0; run < 2 * AUG_FILL_COUNT; run++) {
+        int mode = run % AUG_FILL_COUNT, interp = run < AUG_FILL_COUNT;
         aug_config c;
         aug_config_default(&c);
         c.rotation_range = 40;
@@ -336,8 +504,10 @@ static void test_random(const imageset *s, int n_images) {
         c.horizontal_flip = c.vertical_flip = 1;
         c.brightness_lo = 0.6f;
         c.brightness_hi = 1.4f;
+        c.channel_shift_range = mode & 2 ? 0.3f : 0.0f;
         c.fill_mode = mode;
         c.cval = 0.25f;
+        c.interpolation_order = interp;
         size_t P = (size_t)s->H * s->W;
         int n = n_images < s->count ? n_images : s->count;
         float *got = xmalloc((size_t)n * P * sizeof *got), *want = xmalloc((size_t)n * P * sizeof *want);
@@ -353,8 +523,16 @@ static void test_random(const imageset *s, int n_images) {
             free(w);
         }
         char what[64];
-        snprintf(what, sizeof what, "random %s %dx%d x%d", aug_fill_mode_name(mode), s->H, s->W, n);
-        check_close(what, got, want, (size_t)n * P, TOL_AUGMENT_ATOL, TOL_AUGMENT_RTOL);
+        snprintf(what, sizeof what, "random fill %s, %s %dx%d x%d", aug_fill_mode_name(mode),
+                 interp ? "bilinear" : "nearest", s->H, s->W, n);
+        if (interp) {
+            check_close(what, got, want, (size_t)n * P, TOL_AUGMENT_ATOL, TOL_AUGMENT_RTOL);
+        } else { /* a tie's pixel may go either way: a handful in the whole set, no more */
+            size_t differ = 0;
+            for (size_t i = 0; i < (size_t)n * P; i++) differ += got[i] != want[i];
+            printf("%s: %zu of %zu pixels differ (coordinates at a half pixel)\n", what, differ, (size_t)n * P);
+            CHECK(differ * 10000 <= (size_t)n * P, "%s: %zu pixels differ", what, differ);
+        }
         free(got);
         free(want);
     }
@@ -415,6 +593,16 @@ static void test_bad_options(void) {
         {{"augment", "--cval", "2"}, "--cval"},
         {{"augment", "--cval", "x"}, "--cval"},
         {{"augment", "--horizontal-flip=1"}, "--horizontal-flip"},
+        {{"augment", "--channel-shift-range", "-0.1"}, "--channel-shift-range"},
+        {{"augment", "--channel-shift-range", "2"}, "--channel-shift-range"},
+        {{"augment", "--channel-shift-range", "x"}, "--channel-shift-range"},
+        {{"augment", "--interpolation", "cubic"}, "--interpolation"},
+        {{"augment", "--interpolation", ""}, "--interpolation"},
+        {{"augment", "--zca-epsilon", "0"}, "--zca-epsilon"},
+        {{"augment", "--zca-epsilon", "-1"}, "--zca-epsilon"},
+        {{"augment", "--samplewise-center=1"}, "--samplewise-center"},
+        {{"augment", "--zca-whitening=yes"}, "--zca-whitening"},
+        {{"samples", "--featurewise-center"}, "--featurewise-center"},
         {{"augment", "-i", "-1"}, "--index"},
         {{"augment", "-i", "60000", "-o", png}, "--index"},
         {{"augment", "-n", "0"}, "-n"},
@@ -466,6 +654,7 @@ static double json_number(const char *json, const char *key) {
     at += strlen(pat);
     if (strncmp(at, "true", 4) == 0) return 1;
     if (strncmp(at, "false", 5) == 0) return 0;
+    if (strncmp(at, "null", 4) == 0) return NAN;
     return strtod(at, NULL);
 }
 
@@ -490,7 +679,8 @@ static void test_dump(const dataset *ds) {
     const char *args[] = {"augment", "-q", "-i", "123", "-n", "4", "--seed", "7", "--rotation-range", "35",
                           "--width-shift-range", "0.1", "--height-shift-range", "3", "--shear-range", "15",
                           "--zoom-range", "0.25", "--horizontal-flip", "--vertical-flip", "--brightness-range",
-                          "0.7,1.3", "--fill-mode", "wrap", "-o", png, "--dump", dump, NULL};
+                          "0.7,1.3", "--channel-shift-range", "0.2", "--fill-mode", "wrap", "-o", png, "--dump", dump,
+                          NULL};
     char *err = NULL;
     int rc = run_claug(NULL, &err, args);
     CHECK(rc == 0, "claug augment --dump: exit %d: %s", rc, err);
@@ -506,6 +696,7 @@ static void test_dump(const dataset *ds) {
     c.horizontal_flip = c.vertical_flip = 1;
     c.brightness_lo = 0.7f;
     c.brightness_hi = 1.3f;
+    c.channel_shift_range = 0.2f;
     c.fill_mode = AUG_FILL_WRAP;
     int H = ds->rows, W = ds->cols, P = H * W, index = 123;
     const uint8_t *img = ds->train_images.data + (size_t)index * P;
@@ -536,10 +727,13 @@ static void test_dump(const dataset *ds) {
         q.flip_h = json_number(json, "flip_horizontal") != 0;
         q.flip_v = json_number(json, "flip_vertical") != 0;
         q.brightness = (float)json_number(json, "brightness");
+        q.channel_shift = (float)json_number(json, "channel_shift_intensity");
         param_mismatch += memcmp(&p, &q, sizeof p) != 0;
         CHECK(json_number(json, "index") == index && json_number(json, "epoch") == k - 1 &&
                   json_number(json, "seed") == 7 && strstr(json, "\"shape\": [28, 28]") &&
-                  strstr(json, "\"fill_mode\": \"wrap\"") && json_number(json, "cval") == 0,
+                  strstr(json, "\"fill_mode\": \"wrap\"") && json_number(json, "cval") == 0 &&
+                  json_number(json, "interpolation_order") == 1 && isnan(json_number(json, "mean")) &&
+                  strstr(json, "\"zca_whitening_matrix\": null"),
               "aug-%d.json: wrong keys: %s", k, json);
         free(json);
         path = xasprintf("%s/aug-%d.f32", dump, k);
@@ -574,10 +768,19 @@ int main(void) {
     fill_uniform(noise, ON * OH * OW, 8, 0, 256);
     for (int i = 0; i < ON * OH * OW; i++) odd_pixels[i] = (uint8_t)noise[i];
     imageset odd = set_make(odd_pixels, odd_labels, ON, OH, OW);
+    enum { SN = 9 };
+    uint8_t sq_pixels[SN * SN], sq_label[1] = {7};
+    fill_uniform(noise, SN * SN, 12, 0, 256);
+    for (int i = 0; i < SN * SN; i++) sq_pixels[i] = (uint8_t)noise[i];
+    imageset sq = set_make(sq_pixels, sq_label, 1, SN, SN);
 
     test_identity(&fm);
     test_identity(&odd);
     test_permutations(&fm, &odd);
+    test_permutations(&sq, &odd);
+    test_exact_factors(&sq, &odd);
+    test_channel_shift(&fm);
+    test_standardize(&fm);
     test_drawn_flips(&fm);
     test_drawn_flips(&odd);
     test_draw_definition();
@@ -595,6 +798,7 @@ int main(void) {
 
     devset_release(&fm.d);
     devset_release(&odd.d);
+    devset_release(&sq.d);
     batcher_release(&bat);
     augment_release(&aug);
     clrt_close(rt);

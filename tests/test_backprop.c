@@ -19,7 +19,7 @@ enum { STEP = 5 }; /* the training step whose dropout masks every pass uses */
 static double loss_at(net *n, const float *params, cl_mem losses, cl_mem correct) {
     net_write_params(n, params);
     cl_mem logits = net_forward(n, B, true, SEED, STEP);
-    softmax_xent(&n->loss, losses, correct, NULL, logits, n->labels, 0, B, CLASSES, 1.0f, "loss");
+    softmax_xent(&n->loss, losses, correct, NULL, NULL, logits, n->labels, 0, B, CLASSES, 1.0f, "loss");
     float l[B];
     clrt_read(n->rt, losses, 0, sizeof l, l);
     double s = 0;

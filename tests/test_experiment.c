@@ -1,6 +1,7 @@
 /* `claug run` end to end on a small subset: the report's files and their agreement with each
  * other, each column equal to a standalone `claug train` with the same seed (so both runs start
- * from the seed's weights with a fresh optimizer), and the run directory rules. */
+ * from the seed's weights with a fresh optimizer), each run's confusion matrix (results.json,
+ * confusion.svg) against its validation accuracy, and the run directory rules. */
 /* ctest: labels=e2e timeout=60 */
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "check.h"
 #include "json_check.h"
+#include "svg_check.h"
 
 static double field(const char *text, const char *name) {
     const char *p = strstr(text, name);
@@ -21,6 +23,52 @@ static bool is_png(const char *path) {
     bool ok = b && n > 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0;
     free(b);
     return ok;
+}
+
+/* Each run's confusion matrix counts every test image once, its diagonal is the run's last
+ * validation accuracy (which the device summed), and confusion.svg draws the same counts. */
+static void check_confusion(const jv *doc, const char *dir) {
+    char *path = xasprintf("%s/confusion.svg", dir), *svg = slurp(path, NULL), err[256];
+    xml_doc d = {0};
+    CHECK(svg && xml_parse(&d, svg, err, sizeof err), "%s: not XML: %s", path, svg ? err : "missing");
+    const char *runs[2] = {"plain", "augmented"};
+    for (int r = 0; r < 2; r++) {
+        char key[64];
+        snprintf(key, sizeof key, "runs.%s.history.0.val_accuracy", runs[r]);
+        const jv *acc = jv_path(doc, key), *size = jv_path(doc, "config.test_size");
+        long total = 0, diagonal = 0, drawn = 0, same = 0;
+        for (int t = 0; t < 10; t++)
+            for (int p = 0; p < 10; p++) {
+                snprintf(key, sizeof key, "runs.%s.confusion.%d.%d", runs[r], t, p);
+                const jv *v = jv_path(doc, key);
+                CHECK(v && v->type == JV_NUMBER, "%s missing", key);
+                long n = v ? (long)v->number : 0;
+                total += n;
+                diagonal += t == p ? n : 0;
+                for (int i = 0; i < d.count; i++) {
+                    const xml_elem *e = &d.elems[i];
+                    const char *cls = xml_attr(e, "class"), *run = e->parent >= 0 ? xml_attr(&d.elems[e->parent], "data-run") : NULL;
+                    if (!cls || strcmp(cls, "cell") || !run || strcmp(run, runs[r]) || svg_attr_num(e, "data-true") != t ||
+                        svg_attr_num(e, "data-predicted") != p)
+                        continue;
+                    drawn++;
+                    same += svg_attr_num(e, "data-count") == n;
+                }
+            }
+        CHECK(size && total == (long)size->number, "%s: the matrix counts %ld images", runs[r], total);
+        CHECK(acc && total && fabs((double)diagonal / total - acc->number) < 1e-9, "%s: diagonal %ld / %ld, val_accuracy %.6f",
+              runs[r], diagonal, total, acc ? acc->number : NAN);
+        CHECK(drawn == 100 && same == 100, "%s: confusion.svg draws %ld cells, %ld as in results.json", runs[r], drawn, same);
+        printf("%-9s confusion: %ld of %ld on the diagonal, val_accuracy %.4f\n", runs[r], diagonal, total,
+               acc ? acc->number : NAN);
+    }
+    char *md_path = xasprintf("%s/report.md", dir), *md = slurp(md_path, NULL);
+    CHECK(md && strstr(md, "(confusion.svg)"), "report.md does not show confusion.svg");
+    free(md);
+    free(md_path);
+    xml_free(&d);
+    free(svg);
+    free(path);
 }
 
 int main(void) {
@@ -36,8 +84,8 @@ int main(void) {
     free(out);
     free(err);
 
-    const char *files[] = {"results.json", "history-plain.csv", "history-augmented.csv", "curves.svg", "report.md",
-                           "samples.png", "augmented.png"};
+    const char *files[] = {"results.json", "history-plain.csv", "history-augmented.csv", "curves.svg", "confusion.svg",
+                           "report.md", "samples.png", "augmented.png"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char *p = xasprintf("%s/%s", dir, files[i]);
         size_t n = 0;
@@ -68,6 +116,7 @@ int main(void) {
         }
         v = jv_path(doc, "device.name");
         CHECK(v && v->type == JV_STRING && *v->string, "device name");
+        check_confusion(doc, dir);
         jv_free(doc);
     }
     free(text);

@@ -1,5 +1,6 @@
 /* Softmax cross-entropy: the kernel against the C reference (written at an offset, with and
- * without the gradient), stable for huge logits, correctness flags against the argmax, and the
+ * without the gradient), stable for huge logits, correctness flags and predicted classes against
+ * the argmax, and the
  * reference's gradient by finite differences; metrics_sum against a double-precision sum and
  * bit-identical from run to run. */
 /* ctest: labels=kernel timeout=60 */
@@ -26,15 +27,17 @@ static void compare(loss_kernels *k, clrt *rt, const float *logits, const int *l
     const int total = OFFSET + B + PAD;
     float sentinel[OFFSET + MAXB + PAD], gl[OFFSET + MAXB + PAD], gc[OFFSET + MAXB + PAD], wl[OFFSET + MAXB + PAD],
         wc[OFFSET + MAXB + PAD], gd[MAXB * MAXK], wd[MAXB * MAXK];
-    for (int i = 0; i < total; i++) sentinel[i] = wl[i] = wc[i] = -7.0f;
+    int gp[OFFSET + MAXB + PAD], wp[OFFSET + MAXB + PAD];
+    for (int i = 0; i < total; i++) sentinel[i] = wl[i] = wc[i] = -7.0f, gp[i] = wp[i] = -7;
     cl_mem bl = upload(rt, sentinel, total * sizeof(float)), bc = upload(rt, sentinel, total * sizeof(float)),
            bd = clrt_alloc(rt, (size_t)B * K * sizeof(float)), bz = upload(rt, logits, (size_t)B * K * sizeof(float)),
-           by = upload(rt, labels, (size_t)B * sizeof(int));
+           by = upload(rt, labels, (size_t)B * sizeof(int)), bp = upload(rt, gp, total * sizeof(int));
     const float scale = 1.0f / (float)B;
-    ref_softmax_xent(wl, wc, wd, logits, labels, OFFSET, B, K, scale);
+    ref_softmax_xent(wl, wc, wp, wd, logits, labels, OFFSET, B, K, scale);
     char what[96];
     for (int with_grad = 1; with_grad >= 0; with_grad--) {
-        softmax_xent(k, bl, bc, with_grad ? bd : NULL, bz, by, OFFSET, B, K, scale, "xent");
+        /* The predictions in the pass without the gradient: each NULL-able output once NULL. */
+        softmax_xent(k, bl, bc, with_grad ? NULL : bp, with_grad ? bd : NULL, bz, by, OFFSET, B, K, scale, "xent");
         clrt_read(rt, bl, 0, total * sizeof(float), gl);
         clrt_read(rt, bc, 0, total * sizeof(float), gc);
         snprintf(what, sizeof what, "%s losses%s vs ref", name, with_grad ? "" : " (no grad)");
@@ -42,7 +45,12 @@ static void compare(loss_kernels *k, clrt *rt, const float *logits, const int *l
         check_close(what, gl, wl, (size_t)total, TOL_XENT_ATOL, TOL_XENT_RTOL);
         snprintf(what, sizeof what, "%s correct%s vs ref", name, with_grad ? "" : " (no grad)");
         check_close(what, gc, wc, (size_t)total, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
-        if (!with_grad) continue;
+        if (!with_grad) {
+            clrt_read(rt, bp, 0, total * sizeof(int), gp);
+            snprintf(what, sizeof what, "%s predicted vs ref", name);
+            check_same(what, gp, wp, total * sizeof(int));
+            continue;
+        }
         clrt_read(rt, bd, 0, (size_t)B * K * sizeof(float), gd);
         snprintf(what, sizeof what, "%s dlogits vs ref", name);
         check_close(what, gd, wd, (size_t)B * K, TOL_XENT_GRAD_ATOL, TOL_XENT_GRAD_RTOL);
@@ -54,10 +62,10 @@ static void compare(loss_kernels *k, clrt *rt, const float *logits, const int *l
         int top = K - 1;
         for (int j = K - 2; j >= 0; j--)
             if (logits[b * K + j] >= logits[b * K + top]) top = j;
-        bad += wc[OFFSET + b] != (top == labels[b] ? 1.0f : 0.0f);
+        bad += wc[OFFSET + b] != (top == labels[b] ? 1.0f : 0.0f) || wp[OFFSET + b] != top;
     }
-    CHECK(bad == 0, "%s: %d correctness flags disagree with the argmax", name, bad);
-    release(bl), release(bc), release(bd), release(bz), release(by);
+    CHECK(bad == 0, "%s: %d correctness flags or predictions disagree with the argmax", name, bad);
+    release(bl), release(bc), release(bd), release(bz), release(by), release(bp);
 }
 
 static void test_random(loss_kernels *k, clrt *rt, int B, int K) {
@@ -83,7 +91,7 @@ static void test_extremes(loss_kernels *k, clrt *rt) {
     int labels[B] = {0, 1, 7, 3};
     compare(k, rt, z, labels, B, K, "xent extremes");
     float l[B], c[B], d[B * K];
-    ref_softmax_xent(l, c, d, z, labels, 0, B, K, 1.0f);
+    ref_softmax_xent(l, c, NULL, d, z, labels, 0, B, K, 1.0f);
     int finite = 1;
     for (int i = 0; i < B * K; i++) finite &= isfinite(d[i]);
     CHECK(finite && isfinite(l[0]) && isfinite(l[1]), "non-finite loss or gradient for logits of +-1000");
@@ -100,7 +108,7 @@ typedef struct {
 
 static double mean_loss(void *ctx) {
     xent_fd *c = ctx;
-    ref_softmax_xent(c->losses, c->correct, NULL, c->z, c->labels, 0, c->B, c->K, 0.0f);
+    ref_softmax_xent(c->losses, c->correct, NULL, NULL, c->z, c->labels, 0, c->B, c->K, 0.0f);
     double s = 0;
     for (int b = 0; b < c->B; b++) s += c->losses[b];
     return s / c->B;
@@ -113,7 +121,7 @@ static void test_fd(int B, int K) {
     random_labels(labels, B, K, 91);
     xent_fd ctx = {z, l, c, labels, B, K};
     fd_gradient(fd, z, (size_t)B * K, 1e-2f, mean_loss, &ctx);
-    ref_softmax_xent(l, c, g, z, labels, 0, B, K, 1.0f / (float)B);
+    ref_softmax_xent(l, c, NULL, g, z, labels, 0, B, K, 1.0f / (float)B);
     char what[80];
     snprintf(what, sizeof what, "ref_softmax_xent B=%d K=%d dlogits vs fd", B, K);
     check_close(what, g, fd, (size_t)B * K, TOL_FD_XENT_ATOL, TOL_FD_XENT_RTOL);
@@ -155,10 +163,10 @@ static void test_bad_labels(loss_kernels *k, clrt *rt) {
     fill_uniform(z, B * K, 95, -1.0f, 1.0f);
     cl_mem bl = clrt_alloc(rt, sizeof gl), bc = clrt_alloc(rt, sizeof gc), bz = upload(rt, z, sizeof z),
            by = upload(rt, labels, sizeof labels);
-    softmax_xent(k, bl, bc, NULL, bz, by, 0, B, K, 1.0f, "xent");
+    softmax_xent(k, bl, bc, NULL, NULL, bz, by, 0, B, K, 1.0f, "xent");
     clrt_read(rt, bl, 0, sizeof gl, gl);
     clrt_read(rt, bc, 0, sizeof gc, gc);
-    ref_softmax_xent(wl, wc, NULL, z, labels, 0, B, K, 1.0f);
+    ref_softmax_xent(wl, wc, NULL, NULL, z, labels, 0, B, K, 1.0f);
     CHECK(isnan(gl[0]) && isnan(gl[1]) && isnan(wl[0]) && isnan(wl[1]), "losses for bad labels: %g %g (ref %g %g)",
           (double)gl[0], (double)gl[1], (double)wl[0], (double)wl[1]);
     CHECK(gc[0] == 0.0f && gc[1] == 0.0f && wc[0] == 0.0f && wc[1] == 0.0f, "bad labels counted correct");

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claug/model/confusion.h"
 #include "claug/report/report.h"
 #include "claug/cli/samples.h"
 #include "claug/tune/tuned_net.h"
@@ -66,13 +67,17 @@ int experiment_run(clrt *rt, const dataset *ds, const experiment_config *c) {
         printf("Training on %d images, validating on %u; augmentation: %s\n", t.nsubset, ds->test_images.count, aug);
 
     history plain = {.name = "plain"}, augmented = {.name = "augmented"};
+    /* (NUM_CLASSES, NUM_CLASSES) each: the last validation's, from the predictions it left */
+    int plain_confusion[NUM_CLASSES * NUM_CLASSES], augmented_confusion[NUM_CLASSES * NUM_CLASSES];
     if (c->plain) {
         train_config pc = c->train;
         aug_config_default(&pc.aug);
         train_one(&t, n, &pc, &plain, "Without augmentation");
+        trainer_confusion(&t, plain_confusion);
     }
     if (c->augmented) {
         train_one(&t, n, &c->train, &augmented, "With augmentation");
+        trainer_confusion(&t, augmented_confusion);
         augment_preview(rt, ds->train_images.data, ds->train_labels.data, (int)ds->train_images.count, ds->rows,
                         ds->cols, &c->train.aug, c->train.seed, 0, 5, augmented_png, NULL, true);
     }
@@ -108,12 +113,14 @@ int experiment_run(clrt *rt, const dataset *ds, const experiment_config *c) {
         .augmented = c->augmented ? &augmented : NULL,
         .samples_png = "samples.png",
         .augmented_png = c->augmented ? "augmented.png" : NULL,
+        .plain_confusion = c->plain ? plain_confusion : NULL,
+        .augmented_confusion = c->augmented ? augmented_confusion : NULL,
     };
     char err[1024];
     if (!report_write(&r, dir, err, sizeof err)) die(EXIT_USAGE, "%s", err);
     printf("\n");
     report_print_table(&r, stdout);
-    printf("\nReport: %s/report.md (results.json, history CSVs, curves.svg, samples.png%s)\n", dir,
+    printf("\nReport: %s/report.md (results.json, history CSVs, curves.svg, confusion.svg, samples.png%s)\n", dir,
            c->augmented ? ", augmented.png" : "");
 
     history_free(&plain);

@@ -8,6 +8,7 @@
 #include "claug/cli/preview.h"
 #include "claug/data/augment.h"
 #include "claug/data/dataset.h"
+#include "claug/model/prep.h"
 #include "claug/report/canvas.h"
 #include "claug/util/json.h"
 
@@ -49,7 +50,7 @@ static void dump_write(const char *dir, const char *name, const void *data, size
     free(path);
 }
 
-/* Raw little-endian float32, (H, W). */
+/* Raw little-endian float32: an image (H, W), or the ZCA matrix (P, P). */
 static void dump_pixels(const char *dir, const char *name, const float *x, int P) {
     uint8_t *bytes = xmalloc((size_t)P * 4);
     for (int i = 0; i < P; i++) {
@@ -61,7 +62,17 @@ static void dump_pixels(const char *dir, const char *name, const float *x, int P
     free(bytes);
 }
 
-/* The drawn parameters (ImageDataGenerator.get_random_transform's names) and what keyed them. */
+/* A number, or null when the option that makes it is off (Keras' None). */
+static void json_float_or_null(json_writer *w, bool on, float v) {
+    if (on)
+        json_float(w, v);
+    else
+        json_null(w);
+}
+
+/* The drawn parameters under ImageDataGenerator.get_random_transform's names (the dictionary
+ * apply_transform takes, None as null), what keyed them, and the generator's standardization
+ * with datagen.fit's statistics (c is fitted). */
 static void dump_params(const char *dir, int k, const aug_params *p, const aug_config *c, uint64_t seed, int index,
                         uint32_t epoch, int label, int H, int W) {
     char *config = aug_config_describe(c);
@@ -81,6 +92,7 @@ static void dump_params(const char *dir, int k, const aug_params *p, const aug_c
     json_string(json_key(&w, "augmentation"), config);
     json_string(json_key(&w, "fill_mode"), aug_fill_mode_name(c->fill_mode));
     json_float(json_key(&w, "cval"), c->cval);
+    json_int(json_key(&w, "interpolation_order"), c->interpolation_order);
     const struct {
         const char *key;
         float v;
@@ -88,7 +100,19 @@ static void dump_params(const char *dir, int k, const aug_params *p, const aug_c
     for (size_t i = 0; i < sizeof drawn / sizeof *drawn; i++) json_float(json_key(&w, drawn[i].key), drawn[i].v);
     json_bool(json_key(&w, "flip_horizontal"), p->flip_h);
     json_bool(json_key(&w, "flip_vertical"), p->flip_v);
-    json_float(json_key(&w, "brightness"), p->brightness);
+    json_float_or_null(json_key(&w, "brightness"), aug_config_brightness_on(c), p->brightness);
+    json_float_or_null(json_key(&w, "channel_shift_intensity"), c->channel_shift_range != 0.0f, p->channel_shift);
+    json_object_begin(json_key(&w, "standardize"));
+    json_bool(json_key(&w, "samplewise_center"), c->samplewise_center);
+    json_bool(json_key(&w, "samplewise_std_normalization"), c->samplewise_std_normalization);
+    json_bool(json_key(&w, "featurewise_center"), c->featurewise_center);
+    json_bool(json_key(&w, "featurewise_std_normalization"), c->featurewise_std_normalization);
+    json_bool(json_key(&w, "zca_whitening"), c->zca_whitening);
+    json_float(json_key(&w, "zca_epsilon"), c->zca_epsilon);
+    json_float_or_null(json_key(&w, "mean"), c->featurewise_center, c->featurewise_mean);
+    json_float_or_null(json_key(&w, "std"), c->featurewise_std_normalization, c->featurewise_std);
+    json_string(json_key(&w, "zca_whitening_matrix"), c->zca_whitening ? "zca.f32" : NULL);
+    json_object_end(&w);
     json_object_end(&w);
     sb_putc(&b, '\n');
     char name[32];
@@ -99,10 +123,10 @@ static void dump_params(const char *dir, int k, const aug_params *p, const aug_c
 }
 
 /* pics (n + 1, H, W): the original, then augmentation k drawn by the device kernel for epoch
- * k - 1. The whole training set goes up, so the kernel draws with the image's dataset index as
- * training does. */
-static void draw_on_device(float *pics, clrt *rt, const uint8_t *images, const uint8_t *labels, int count, int H,
-                           int W, const aug_config *c, uint64_t seed, int index, int n) {
+ * k - 1 and standardized as training does (pp fitted on the whole training set). The whole
+ * training set goes up, so the kernel draws with the image's dataset index as training does. */
+static void draw_on_device(float *pics, clrt *rt, prep *pp, const uint8_t *images, const uint8_t *labels, int count,
+                           int H, int W, uint64_t seed, int index, int n) {
     int P = H * W;
     devset d = {.count = count, .rows = H, .cols = W};
     d.images = clrt_alloc(rt, (size_t)count * P);
@@ -110,20 +134,34 @@ static void draw_on_device(float *pics, clrt *rt, const uint8_t *images, const u
     clrt_write(rt, d.images, 0, (size_t)count * P, images);
     clrt_write(rt, d.labels, 0, (size_t)count, labels);
     augmenter a;
+    batcher g;
     augment_init(&a, rt);
+    batcher_init(&g, rt);
     cl_mem order = clrt_alloc(rt, sizeof(int)), x = clrt_alloc(rt, (size_t)P * sizeof(float)),
            y = clrt_alloc(rt, sizeof(int));
     clrt_write(rt, order, 0, sizeof(int), &index);
     ref_normalize(pics, images + (size_t)index * P, P);
     for (int k = 1; k <= n; k++) {
-        augment_gather(&a, x, y, &d, order, 0, 1, c, seed, (uint32_t)(k - 1), "augment");
+        prep_batch(pp, &a, &g, x, y, &d, order, 0, 1, true, seed, (uint32_t)(k - 1), "augment");
         clrt_read(rt, x, 0, (size_t)P * sizeof(float), pics + (size_t)k * P);
     }
     CL_CHECK(clReleaseMemObject(order));
     CL_CHECK(clReleaseMemObject(x));
     CL_CHECK(clReleaseMemObject(y));
+    batcher_release(&g);
     augment_release(&a);
     devset_release(&d);
+}
+
+/* Standardized images leave [0, 1]: each is shown stretched over its own range, as Keras'
+ * array_to_img(scale=True) shows it. */
+static void stretch(float *x /* (P) */, int P) {
+    float lo = x[0], hi = x[0];
+    for (int i = 1; i < P; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    for (int i = 0; i < P; i++) x[i] = hi > lo ? (x[i] - lo) / (hi - lo) : 0.0f;
 }
 
 void augment_preview(clrt *rt, const uint8_t *images, const uint8_t *labels, int count, int H, int W,
@@ -134,18 +172,26 @@ void augment_preview(clrt *rt, const uint8_t *images, const uint8_t *labels, int
     if (dump_dir && !make_dirs(dump_dir)) die(EXIT_USAGE, "--dump %s: cannot write: %s", dump_dir, strerror(errno));
     int P = H * W;
     float *pics = xmalloc((size_t)(n + 1) * P * sizeof *pics); /* (n + 1, H, W): the original, then epochs */
-    draw_on_device(pics, rt, images, labels, count, H, W, c, seed, index, n);
+    prep pp; /* datagen.fit on the whole training set */
+    prep_init(&pp, rt, c, images, NULL, count, P);
+    draw_on_device(pics, rt, &pp, images, labels, count, H, W, seed, index, n);
 
     int label = labels[index];
     char *config = aug_config_describe(c);
     char *title = xasprintf("%s (training image %d)", class_names[label % NUM_CLASSES], index);
-    char *config_line = xasprintf("augmentation: %s", config);
-    preview_png(png_path, pics, n, H, W, title, config_line);
+    bool standardized = aug_config_standardizes(c);
+    char *config_line = xasprintf("augmentation: %s%s", config, standardized ? " (each shown over its own range)" : "");
+    float *shown = xmalloc((size_t)(n + 1) * P * sizeof *shown); /* (n + 1, H, W) */
+    memcpy(shown, pics, (size_t)(n + 1) * P * sizeof *shown);
+    for (int k = 1; standardized && k <= n; k++) stretch(shown + (size_t)k * P, P);
+    preview_png(png_path, shown, n, H, W, title, config_line);
+    free(shown);
     if (dump_dir) {
         dump_pixels(dump_dir, "original.f32", pics, P);
+        if (pp.zca_matrix) dump_pixels(dump_dir, "zca.f32", pp.zca_matrix, P * P);
         for (int k = 1; k <= n; k++) {
             aug_params p = aug_draw(c, seed, (uint32_t)(k - 1), (uint32_t)index, H, W);
-            dump_params(dump_dir, k, &p, c, seed, index, (uint32_t)(k - 1), label, H, W);
+            dump_params(dump_dir, k, &p, &pp.train, seed, index, (uint32_t)(k - 1), label, H, W);
             char name[32];
             snprintf(name, sizeof name, "aug-%d.f32", k);
             dump_pixels(dump_dir, name, pics + (size_t)k * P, P);
@@ -162,4 +208,5 @@ void augment_preview(clrt *rt, const uint8_t *images, const uint8_t *labels, int
     free(config_line);
     free(config);
     free(pics);
+    prep_release(&pp);
 }

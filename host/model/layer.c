@@ -203,8 +203,10 @@ static bool dense_cost(layer_cost *c, const layer *l, const char *tag, int B, bo
 static layer_parsed softmax_parse(layer *l, layer_token *t) {
     (void)l;
     const layer *p = t->prev;
-    if (!p || p->kind != LAYER_DENSE || p->size != t->classes || p->relu)
+    if (!p || p->kind != LAYER_DENSE || (t->classes > 0 && p->size != t->classes) || p->relu) {
+        if (t->classes <= 0) return refuse(t, "softmax must follow the output layer denseN (one unit per class)");
         return refuse(t, "softmax must follow the output layer dense%d (one unit per class)", t->classes);
+    }
     return PARSED_LAYER;
 }
 

@@ -7,36 +7,35 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "claug/model/npz.h"
+
 static const char magic[8] = {'C', 'L', 'A', 'U', 'G', 'W', 'T', 'S'};
 enum { VERSION = 1, MAX_MODEL = 4096, MAX_TENSORS = 1024, MAX_RANK = 4 };
 /* 256 Mi parameters: far more than any model string builds on a 28x28 input, and a bound on what
  * is read before the header can be checked. */
 #define MAX_FILE ((size_t)1 << 30)
 
-/* The tensors of a network, in file order: each layer's kernel, then its bias. */
-typedef struct {
-    char name[64];
-    int rank, dims[4];
-    size_t count, offset; /* floats, in the parameter buffer */
-} tensor_desc;
-
-static int describe(const net *n, tensor_desc *d) {
+int weights_describe(weights_desc *d, const layer *L, int nl) {
     int k = 0;
-    for (int i = 0; i < n->nl; i++) {
-        const layer *l = &n->L[i];
+    for (int i = 0; i < nl; i++) {
+        const layer *l = &L[i];
         if (!l->params) continue;
-        tensor_desc *t = &d[k++];
+        weights_desc *t = &d[k++];
         snprintf(t->name, sizeof t->name, "%s/kernel", l->name);
         t->rank = layer_types[l->kind].kernel_rank;
         t->dims[0] = l->oc, t->dims[1] = l->c, t->dims[2] = t->dims[3] = l->size; /* cut to the rank */
         t->count = (size_t)(l->params - l->oc);
         t->offset = l->w_off;
+        t->layer = i;
+        t->kernel = true;
         t = &d[k++];
         snprintf(t->name, sizeof t->name, "%s/bias", l->name);
         t->rank = 1;
         t->dims[0] = l->oc;
         t->count = (size_t)l->oc;
         t->offset = l->b_off;
+        t->layer = i;
+        t->kernel = false;
     }
     return k;
 }
@@ -59,8 +58,8 @@ static void put_u32(out_buf *b, uint32_t v) {
 }
 
 bool weights_save(net *n, const char *path, char *err, size_t errlen) {
-    tensor_desc *d = xcalloc((size_t)n->nl * 2, sizeof *d);
-    int nt = describe(n, d);
+    weights_desc *d = xcalloc((size_t)n->nl * 2, sizeof *d);
+    int nt = weights_describe(d, n->L, n->nl);
     float *params = xmalloc(n->nparams * sizeof *params);
     net_read_params(n, params);
     out_buf b = {0};
@@ -119,8 +118,12 @@ bool weights_read(weights_file *f, const char *path, char *err, size_t errlen) {
     uint8_t *data = (uint8_t *)read_file(path, MAX_FILE, &len, err, errlen);
     if (!data) return false;
     bool ok = false;
+    if (npz_is_zip(data, len)) {
+        ok = npz_parse(f, data, len, path, err, errlen);
+        goto done;
+    }
     if (len < 8 || memcmp(data, magic, 8) != 0) {
-        fail_with(err, errlen, path, "not a claug weights file (no CLAUGWTS header)");
+        fail_with(err, errlen, path, "not a claug weights file (no CLAUGWTS header) and not a NumPy .npz (zip)");
         goto done;
     }
     if (len < 16) {
@@ -200,39 +203,46 @@ done:
 }
 
 /* "dense/kernel (128, 800)" */
-static void shape_text(char *buf, size_t len, const char *name, int rank, const int *dims) {
+void weights_shape_text(char *buf, size_t len, const char *name, int rank, const int *dims) {
     int o = snprintf(buf, len, "%s (", name);
     for (int r = 0; r < rank && o > 0 && (size_t)o < len; r++) o += snprintf(buf + o, len - (size_t)o, r ? ", %d" : "%d", dims[r]);
     if (o > 0 && (size_t)o < len) snprintf(buf + o, len - (size_t)o, ")");
 }
 
-bool weights_apply(net *n, const weights_file *f, const char *path, char *err, size_t errlen) {
-    if (f->c != n->in_c || f->h != n->in_h || f->w != n->in_w || f->classes != n->classes)
-        return fail_with(err, errlen, path, "made for %dx%dx%d inputs and %d classes, not %dx%dx%d and %d", f->c, f->h, f->w,
-                    f->classes, n->in_c, n->in_h, n->in_w, n->classes);
-    tensor_desc *d = xcalloc((size_t)n->nl * 2, sizeof *d);
-    int nt = describe(n, d);
+bool weights_match(const weights_file *f, const layer *L, int nl, const char *spec, const char *path, char *err,
+                   size_t errlen) {
+    weights_desc *d = xcalloc((size_t)nl * 2, sizeof *d);
+    int nt = weights_describe(d, L, nl);
     bool ok = nt == f->ntensors;
-    if (!ok) fail_with(err, errlen, path, "holds %d tensors, model '%s' has %d", f->ntensors, n->spec, nt);
+    if (!ok) fail_with(err, errlen, path, "holds %d tensors, model '%s' has %d", f->ntensors, spec, nt);
     for (int i = 0; ok && i < nt; i++) {
         const weights_tensor *t = &f->t[i];
         ok = strcmp(t->name, d[i].name) == 0 && t->rank == d[i].rank &&
              memcmp(t->dims, d[i].dims, (size_t)t->rank * sizeof(int)) == 0;
         if (!ok) {
             char have[64], want[64];
-            shape_text(have, sizeof have, t->name, t->rank, t->dims);
-            shape_text(want, sizeof want, d[i].name, d[i].rank, d[i].dims);
-            fail_with(err, errlen, path, "tensor %d is %s but model '%s' expects %s", i, have, n->spec, want);
+            weights_shape_text(have, sizeof have, t->name, t->rank, t->dims);
+            weights_shape_text(want, sizeof want, d[i].name, d[i].rank, d[i].dims);
+            fail_with(err, errlen, path, "tensor %d is %s but model '%s' expects %s", i, have, spec, want);
         }
-    }
-    if (ok) {
-        float *params = xcalloc(n->nparams, sizeof *params);
-        for (int i = 0; i < nt; i++) memcpy(params + d[i].offset, f->t[i].data, d[i].count * sizeof(float));
-        net_write_params(n, params);
-        free(params);
     }
     free(d);
     return ok;
+}
+
+bool weights_apply(net *n, const weights_file *f, const char *path, char *err, size_t errlen) {
+    if (f->c != n->in_c || f->h != n->in_h || f->w != n->in_w || f->classes != n->classes)
+        return fail_with(err, errlen, path, "made for %dx%dx%d inputs and %d classes, not %dx%dx%d and %d", f->c, f->h, f->w,
+                    f->classes, n->in_c, n->in_h, n->in_w, n->classes);
+    if (!weights_match(f, n->L, n->nl, n->spec, path, err, errlen)) return false;
+    weights_desc *d = xcalloc((size_t)n->nl * 2, sizeof *d);
+    int nt = weights_describe(d, n->L, n->nl);
+    float *params = xcalloc(n->nparams, sizeof *params);
+    for (int i = 0; i < nt; i++) memcpy(params + d[i].offset, f->t[i].data, d[i].count * sizeof(float));
+    net_write_params(n, params);
+    free(params);
+    free(d);
+    return true;
 }
 
 void weights_free(weights_file *f) {

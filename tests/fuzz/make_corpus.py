@@ -69,6 +69,50 @@ write("weights", "bad-crc", tiny[:-4] + bytes(b ^ 0xFF for b in tiny[-4:]))
 write("weights", "dims-65536-pow4", weights("flatten,dense10,softmax", 1, 2, 2, 10,
                                              [("dense/kernel", [65536] * 4, [1.0] * 4)]))
 
+# --- .npz (NumPy's format: a zip of .npy arrays; include/claug/model/npz.h) ----------------------
+import io
+import zipfile
+
+
+def npy(descr, shape, payload):
+    """An .npy of version 1.0 as NumPy writes it: the dict padded with blanks to 64 bytes."""
+    dims = "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, dims)
+    header += " " * ((-(10 + len(header) + 1)) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + payload
+
+
+def npz(arrays, compress=False):
+    """The zip np.savez (np.savez_compressed) writes: zip64 local headers, fixed dates."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as z:
+        for name, data in arrays:
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+            with z.open(info, "w", force_zip64=True) as f:
+                f.write(data)
+    return out.getvalue()
+
+
+def floats(values):
+    return b"".join(struct.pack("<f", v) for v in values)
+
+
+def model_arrays(model, hwc, tensors):
+    return [(name, npy("<f4", shape, floats(values))) for name, shape, values in tensors] + [
+        ("model", npy("<U%d" % len(model), (), model.encode("utf-32-le"))),
+        ("input_shape", npy("<i4", (3,), b"".join(struct.pack("<i", v) for v in hwc)))]
+
+
+tiny_npz = model_arrays("flatten,dense10,softmax", (2, 2, 1), [
+    ("dense/kernel", (4, 10), [0.01 * i for i in range(40)]), ("dense/bias", (10,), [0.0] * 10)])
+write("npz", "flatten-dense10", npz(tiny_npz))
+write("npz", "flatten-dense10-deflate", npz(tiny_npz, compress=True))
+write("npz", "conv-dense", npz(model_arrays("conv2x2,relu,flatten,dense10,softmax", (3, 3, 1), [
+    ("conv2d/kernel", (2, 2, 1, 2), [0.5] * 8), ("conv2d/bias", (2,), [0.0, 1.0]),
+    ("dense/kernel", (8, 10), [-0.25] * 80), ("dense/bias", (10,), [0.0] * 10)])))
+write("npz", "empty", npz([]))
+
 # --- tuning (for the fake device of fuzz_tuning.c; format in host/tune/tuning.c) ---------------------
 DEVICE = {"device": "fuzz-device", "vendor": "fuzz-vendor", "driver": "1.0", "platform_version": "OpenCL 1.2 fuzz"}
 

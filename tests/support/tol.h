@@ -56,6 +56,11 @@
  * sample a few ulp away from the reference's, which moves an interpolated pixel by about 1e-6. */
 #define TOL_AUGMENT_ATOL 1e-5
 #define TOL_AUGMENT_RTOL 0.0
+/* Standardized pixels (about -2 to 10): the kernel's float tree sums and OpenCL's 2.5-ulp
+ * division and 3-ulp sqrt against the reference's double sums and correctly rounded division,
+ * a few float ulps of the values, on top of the resampling's 1e-6. */
+#define TOL_STANDARDIZE_ATOL 1e-5
+#define TOL_STANDARDIZE_RTOL 1e-5
 
 /* ---- the C references' gradients against central finite differences ------------------------ */
 /* A central difference with step h has truncation error O(h^2 f''') and rounding error about

@@ -52,7 +52,7 @@ typedef struct {
     const char *args; /* the token after its kind's name: "32x3" of "conv32x3" */
     layer *prev;      /* the layer before, NULL for the first */
     bool flat;        /* a flatten or a dense came before: the input is a vector */
-    int classes;
+    int classes;      /* 0: whatever the output layer has */
     char canon[64];   /* out: the canonical token (preset to the bare name) */
     char why[128];    /* out: why the token is refused */
 } layer_token;
