@@ -5,8 +5,9 @@ BUILD_TYPE ?= Release
 CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS   ?=
+DATA       ?= 0
 
-.PHONY: all deps configure build run test clean
+.PHONY: all deps configure build run test bundle clean
 
 all: build
 
@@ -24,6 +25,11 @@ run: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# A tarball that runs where nothing can be installed (README, "A portable bundle"); DATA=1 adds
+# the Fashion-MNIST files.
+bundle: build
+	@sh tools/bundle.sh $(BUILD) $(DATA)
 
 clean:
 	rm -rf $(BUILD)

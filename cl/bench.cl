@@ -1,44 +1,58 @@
-/* Benchmark kernels: the FP32 peak (chains of FMAs) and the copy bandwidth.
+/* The benchmark's memory kernels (host/bench/bench.c): the memory and cache read bandwidth as
+ * clpeak measures it (each work-item sums vectors it reads at a stride, in one of two access
+ * patterns), a copy, and a fill that makes the data. The FP32 peak's kernel is bench_fma.cl. */
+
+/* Work-item i sums BENCH_PER vectors, `passes` times over, and writes the sum: n work-items read
+ * n * BENCH_PER vectors, each once a pass. The two access patterns of clpeak: strided (blocked
+ * 0), vector i + k n, so that neighbouring work-items read neighbouring vectors at every step
+ * (what a GPU coalesces); blocked (1), each work-group a contiguous block, vector
+ * g * L * BENCH_PER + k * L + l of its local id l (clpeak's "local offset"). A later pass reads
+ * what the earlier ones did, so with a working set that a cache holds it measures that cache.
+ * Two forms of each width: vector k goes to partial sum k % S (8 sums, 4 of float16s: few
+ * enough for a GPU's registers), where one sum alone would wait on each addition's latency and
+ * cap a cache's bandwidth at a load per latency; or to one sum (the _1 kernels), clpeak's
+ * form, which PoCL vectorizes across the work-items of a large group (their loads then run
+ * contiguously) and which reads memory fastest there. Indices are ints: working sets up to
+ * 2^31 vectors. n is a multiple of the work-group size.
  *
- * Tunables (-D build options):
- *   BENCH_CHAINS  independent float8 FMA chains per work-item: enough that the FMA units never
- *                 wait on a chain's latency (a CPU core needs latency x ports vector FMAs in
- *                 flight: latency 4-5 x 2 ports = 8-10 on AVX2), few enough to stay in
-                 registers (16 ymm on AVX2: 12 chains + a + b)                    default 8
- */
-
-#ifndef BENCH_CHAINS
-#define BENCH_CHAINS 8
+ * Tunable (-D build option): BENCH_READ_UNROLL, defined for CPUs: a pass's 16 loads in a row,
+ * 4% more memory bandwidth under PoCL; a GPU compiler would hold all 16 vectors in registers and
+ * spill, so there the loop steps a partial sum's worth at a time. */
+#define BENCH_PER 16
+#ifdef BENCH_READ_UNROLL
+#define BENCH_READ_STEP(S) BENCH_PER
+#else
+#define BENCH_READ_STEP(S) (S)
 #endif
-
-/* Chain c's starting value in lane l of work-item i: distinct values in [0, 1), exact in float,
- * which the host reference computes the same way. */
-float bench_start(int i, int c, int l) { return (float)((i * 64 + c * 8 + l) & 1023) * (1.0f / 1024.0f); }
-
-/* Each of BENCH_CHAINS float8 chains runs x = fma(x, a, b) `iters` times; a and b are
- * arguments, so no step can be folded away. The chains are summed in a fixed order and written
- * out, so none of them is dead code, and the host can check the result bit for bit: fma is
- * correctly rounded, and the additions are in the order the reference uses. */
-__kernel void bench_fma(__global float *out, /* (n) */
-                        int n, int iters, float a, float b)
-{
-    int i = get_global_id(0);
-    if (i >= n) return;
-    float8 x[BENCH_CHAINS];
-    for (int c = 0; c < BENCH_CHAINS; c++)
-        x[c] = (float8)(bench_start(i, c, 0), bench_start(i, c, 1), bench_start(i, c, 2), bench_start(i, c, 3),
-                        bench_start(i, c, 4), bench_start(i, c, 5), bench_start(i, c, 6), bench_start(i, c, 7));
-    float8 va = (float8)(a), vb = (float8)(b);
-    for (int k = 0; k < iters; k++)
-        /* Unrolled, the chains live in registers; left as a loop over the array, PoCL keeps
-         * them in memory and every FMA waits on a store and a load. (A compiler that does not
-         * know the pragma ignores it.) */
-#pragma unroll
-        for (int c = 0; c < BENCH_CHAINS; c++) x[c] = fma(x[c], va, vb);
-    float8 t = x[0];
-    for (int c = 1; c < BENCH_CHAINS; c++) t += x[c];
-    out[i] = ((((((t.s0 + t.s1) + t.s2) + t.s3) + t.s4) + t.s5) + t.s6) + t.s7;
-}
+#define BENCH_READ(NAME, W, S)                                                                          \
+    __kernel void NAME(__global float *out, /* (n) */                                                   \
+                       __global const float##W *src, /* (n * BENCH_PER) */                              \
+                       int n, int passes, int blocked)                                                  \
+    {                                                                                                   \
+        int i = get_global_id(0);                                                                       \
+        if (i >= n) return;                                                                             \
+        int L = get_local_size(0);                                                                      \
+        int base = blocked ? get_group_id(0) * L * BENCH_PER + get_local_id(0) : i;                     \
+        int step = blocked ? L : n;                                                                     \
+        float##W s[S];                                                                                  \
+        for (int j = 0; j < S; j++) s[j] = 0;                                                           \
+        for (int p = 0; p < passes; p++)                                                                \
+            _Pragma("unroll 1") for (int k = 0; k < BENCH_PER; k += BENCH_READ_STEP(S))                 \
+                _Pragma("unroll") for (int j = 0; j < BENCH_READ_STEP(S); j++)                          \
+                    s[(k + j) % S] += src[base + (k + j) * step];                                       \
+        for (int j = 1; j < S; j++) s[0] += s[j];                                                       \
+        float lanes[W];                                                                                 \
+        vstore##W(s[0], 0, lanes);                                                                      \
+        float t = lanes[0];                                                                             \
+        for (int l = 1; l < W; l++) t += lanes[l];                                                      \
+        out[i] = t;                                                                                     \
+    }
+BENCH_READ(bench_read4, 4, 8)
+BENCH_READ(bench_read8, 8, 8)
+BENCH_READ(bench_read16, 16, 4)
+BENCH_READ(bench_read4_1, 4, 1)
+BENCH_READ(bench_read8_1, 8, 1)
+BENCH_READ(bench_read16_1, 16, 1)
 
 /* dst = src, one float4 per work-item: one read and one write of every byte. */
 __kernel void bench_copy(__global float4 *dst,       /* (n) */
@@ -47,4 +61,13 @@ __kernel void bench_copy(__global float4 *dst,       /* (n) */
 {
     int i = get_global_id(0);
     if (i < n) dst[i] = src[i];
+}
+
+/* x[i] = a hash of i as a float in [1, 2): varied data (some memory systems compress zeros),
+ * never a denormal (which would slow the read kernels' additions on some CPUs). */
+__kernel void bench_fill(__global uint *x, /* (n) */
+                         int n)
+{
+    int i = get_global_id(0);
+    if (i < n) x[i] = 0x3f800000u | (((uint)i * 2654435761u) >> 9);
 }

@@ -1,10 +1,13 @@
-/* claug bench: the FMA kernel bit for bit against the same recurrence on the host (fmaf), the
- * copy exact; one short `bench --json` run read back by the tests' own strict JSON reader, its
- * FLOP and byte counts against the seed model's shapes written out by hand, the epoch estimate
- * against its definition; `--compare` of a file with itself (ratio 1.00), with a hand-made file
- * (missing items, a known ratio), and on missing, malformed and foreign files (exit 2 naming
- * the file); and the command line's bad uses. */
-/* ctest: labels=e2e timeout=75 */
+/* claug bench: the FMA kernel of several shapes bit for bit against the same recurrence on the
+ * host (fmaf), the read kernels of every width and pattern against a plain-C sum in their order,
+ * the fill and the copy exact; one short `bench --json --svg` run read back by the tests' own
+ * strict JSON reader: its FLOP and byte counts against the seed model's shapes written out by
+ * hand, every share against the roofline recomputed from the ceilings the file names, the runs
+ * within their bounds, the epoch estimate against its definition, the roofline SVG well-formed
+ * with a point per layer pass; `--compare` of a file with itself (ratio 1.00), with a hand-made
+ * file of format 1 (missing items, a known ratio), its chart, and on missing, malformed and
+ * foreign files (exit 2 naming the file); and the command line's bad uses. */
+/* ctest: labels=e2e timeout=120 */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -15,12 +18,18 @@
 #include "claug/bench/bench.h"
 #include "devbuf.h"
 #include "json_check.h"
+#include "svg_check.h"
 #include "tol.h"
 
 enum { B = 8 }; /* the bench run's batch size: small, so that the run is short */
 
-static void test_fma(bench_kernels *k, clrt *rt) {
+static void test_fma(clrt *rt, const bench_fma_shape *shape) {
     enum { N = 37 }; /* not a multiple of the work-group size */
+    bench_fma_kernel fk, *k = &fk;
+    char why[256], what[160];
+    CHECK(bench_fma_init(k, rt, shape, why, sizeof why), "FMA kernel float%d x %d, unroll %d, wg %d: %s", shape->width,
+          shape->chains, shape->unroll, shape->wg, why);
+    if (!k->ks.k[0]) return;
     static const struct {
         int iters;
         float a, b;
@@ -35,17 +44,64 @@ static void test_fma(bench_kernels *k, clrt *rt) {
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         bench_fma(k, out, N, cases[c].iters, cases[c].a, cases[c].b, "fma");
         clrt_read(rt, out, 0, sizeof got, got);
-        ref_bench_fma(want, N, cases[c].iters, cases[c].a, cases[c].b, k->chains);
+        ref_bench_fma(want, N, cases[c].iters, cases[c].a, cases[c].b, shape);
         /* fma is correctly rounded in OpenCL and C alike, and the sums run in the same order:
          * the same bits. */
-        check_close(cases[c].what, got, want, N, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
+        snprintf(what, sizeof what, "%s, float%d x %d, unroll %d", cases[c].what, shape->width, shape->chains,
+                 shape->unroll);
+        check_close(what, got, want, N, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
     }
     /* The sums are not all alike: a kernel that ignored its work-item index would fail here. */
     CHECK(want[0] != want[1], "work-items 0 and 1 give the same sum %g", (double)want[0]);
     release(out);
+    bench_fma_release(k);
 }
 
-static void test_copy(bench_kernels *k, clrt *rt) {
+/* Every width, pattern and form of the sums, two passes over the data, at two work-group sizes,
+ * against the sums in the kernel's order. */
+static void test_read(bench_mem_kernels *k, clrt *rt) {
+    int wg = (int)rt->wg_1d, n = 3 * wg, passes = 2;
+    size_t floats = (size_t)n * 16 * 16;
+    float *src = xmalloc(floats * sizeof *src), *got = xmalloc((size_t)n * sizeof *got),
+          *want = xmalloc((size_t)n * sizeof *want);
+    fill_uniform(src, floats, 11, -1, 1);
+    cl_mem s = upload(rt, src, floats * sizeof *src), out = clrt_alloc(rt, (size_t)n * sizeof *got);
+    static const int widths[] = {4, 8, 16};
+    /* The usual work-group, and a smaller one: the blocked pattern follows the group. */
+    for (int g = 0; g < 2; g++)
+        for (int w = 0; w < 3; w++)
+            for (int form = 0; form < 4; form++) {
+                bench_read_shape shape = {widths[w], form & 1, form >> 1, g ? 16 : wg};
+                bench_read(k, out, s, &shape, n, passes, "read");
+                clrt_read(rt, out, 0, (size_t)n * sizeof *got, got);
+                ref_bench_read(want, src, &shape, n, passes);
+                char what[96];
+                snprintf(what, sizeof what, "read float%d, %s, %s, work-group %d", widths[w],
+                         shape.blocked ? "blocked" : "strided", shape.one_sum ? "one sum" : "partial sums", shape.wg);
+                check_close(what, got, want, (size_t)n, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
+            }
+    release(s);
+    release(out);
+    free(src);
+    free(got);
+    free(want);
+}
+
+static void test_fill(bench_mem_kernels *k, clrt *rt) {
+    enum { N = 1003 };
+    static float got[N], want[N];
+    cl_mem x = clrt_alloc(rt, sizeof got);
+    bench_fill(k, x, N, "fill");
+    clrt_read(rt, x, 0, sizeof got, got);
+    for (int i = 0; i < N; i++) want[i] = bench_fill_value((uint32_t)i);
+    check_same("fill", got, want, sizeof got);
+    bool in_range = true;
+    for (int i = 0; i < N; i++) in_range &= want[i] >= 1 && want[i] < 2;
+    CHECK(in_range && want[0] != want[1], "the fill's values are not varied floats in [1, 2)");
+    release(x);
+}
+
+static void test_copy(bench_mem_kernels *k, clrt *rt) {
     enum { N4 = 1001 };
     static float src[4 * N4], got[4 * N4];
     fill_uniform(src, 4 * N4, 7, -1e3f, 1e3f);
@@ -89,24 +145,58 @@ static void check_work(const jv *doc, const char *name, const char *unit, double
     CHECK(fabs(work - want) <= 1e-9 * want, "%s: %.17g of work per run, want %.17g", name, work, want);
 }
 
+static const char *string_of(const jv *v, const char *path) {
+    const jv *x = jv_path(v, path);
+    return x && x->type == JV_STRING ? x->string : NULL;
+}
+
+/* Every item: positive times in order, runs between --repeats (3) and the cap (15) unless taken
+ * once, a spread and a standard deviation, and a share that is what the roofline gives from the
+ * ceiling the item names: rate over peak for compute-bound items, over intensity x bandwidth for
+ * the others with FLOPs, bandwidth over bandwidth for those without. */
 static void check_items(const jv *doc) {
     const jv *items = jv_path(doc, "items");
+    double peak = num(doc, "peak_gflops");
     CHECK(items && items->type == JV_ARRAY && items->count >= 30, "items: not an array of 30 or more");
     for (int i = 0; items && i < items->count; i++) {
         const jv *it = &items->items[i], *name = jv_path(it, "name"), *rate = jv_path(it, "rate"),
-                 *share = jv_path(it, "share_of_peak"), *unit = jv_path(it, "unit");
+                 *share = jv_path(it, "share"), *unit = jv_path(it, "unit"), *settled = jv_path(it, "settled");
         const char *n = name && name->type == JV_STRING ? name->string : "?";
-        double med = num(it, "median"), lo = num(it, "min"), hi = num(it, "max"), runs = num(it, "repeats");
+        double med = num(it, "median"), lo = num(it, "min"), hi = num(it, "max"), runs = num(it, "repeats"),
+               sd = num(it, "stddev"), spread = num(it, "spread");
         CHECK(name && name->type == JV_STRING && *n, "item %d has no name", i);
         CHECK(unit && unit->type == JV_STRING && strcmp(unit->string, "s") == 0, "%s: unit is not \"s\"", n);
         CHECK(positive(med) && positive(lo) && positive(hi) && lo <= med && med <= hi,
               "%s: min %g, median %g, max %g are not positive and in order", n, lo, med, hi);
         bool once = strstr(n, "cold") != NULL;
-        CHECK(runs == (once ? 1 : 3), "%s: %g runs, want %d", n, runs, once ? 1 : 3);
+        CHECK(once ? runs == 1 : runs >= 3 && runs <= 15, "%s: %g runs, want %s", n, runs, once ? "1" : "3 to 15");
+        CHECK(sd >= 0 && sd <= hi - lo + 1e-12 && spread >= 0 && spread * med <= hi - lo + 1e-12,
+              "%s: stddev %g or spread %g beyond the range %g", n, sd, spread, hi - lo);
+        CHECK(settled && settled->type == JV_BOOL, "%s: \"settled\" is not a boolean", n);
         CHECK(rate && (rate->type == JV_NULL || (rate->type == JV_NUMBER && positive(rate->number))),
               "%s: rate is neither null nor positive", n);
         CHECK(share && (share->type == JV_NULL || (share->type == JV_NUMBER && positive(share->number))),
-              "%s: share_of_peak is neither null nor positive", n);
+              "%s: share is neither null nor positive", n);
+        if (!share || share->type != JV_NUMBER) continue;
+        const char *ceiling = string_of(it, "ceiling"), *bound = string_of(it, "bound");
+        CHECK(ceiling && bound, "%s: a share without a ceiling or a bound", n);
+        if (!ceiling || !bound) continue;
+        const jv *c = item(doc, ceiling);
+        if (!c) continue;
+        const jv *fl = jv_path(it, "flops");
+        double flops = fl && fl->type == JV_NUMBER ? fl->number : 0, want;
+        if (strcmp(bound, "compute") == 0) {
+            CHECK(strcmp(ceiling, "FP32 peak (FMA chains)") == 0, "%s: compute-bound against %s", n, ceiling);
+            want = flops / med * 1e-9 / peak;
+        } else {
+            CHECK(strcmp(bound, strstr(ceiling, "cache") ? "cache" : "memory") == 0, "%s: bound %s against %s", n,
+                  bound, ceiling);
+            double bw = num(c, "rate");
+            want = flops > 0 ? flops / med * 1e-9 / (num(it, "intensity") * bw) : num(it, "bytes") / med * 1e-9 / bw;
+            /* A bandwidth bound only where it is below the peak. */
+            if (flops > 0) CHECK(num(it, "intensity") * bw < peak, "%s: bound by %s above the peak", n, ceiling);
+        }
+        CHECK(fabs(share->number - want) <= 1e-9 * want, "%s: share %.17g, want %.17g", n, share->number, want);
     }
 }
 
@@ -128,25 +218,58 @@ static void check_results(const char *path, const char *table) {
     CHECK(date && date->type == JV_STRING && strlen(date->string) == 20 && date->string[10] == 'T' &&
               date->string[19] == 'Z',
           "date is not YYYY-MM-DDTHH:MM:SSZ");
-    CHECK(num(doc, "batch_size") == B && num(doc, "repeats") == 3, "batch_size or repeats differ from the command's");
+    CHECK(num(doc, "format_version") == 2, "format_version is not 2");
+    CHECK(num(doc, "batch_size") == B && num(doc, "repeats") == 3 && num(doc, "max_repeats") == 15,
+          "batch_size, repeats or max_repeats differ from the command's");
     CHECK(num(doc, "device.compute_units") >= 1 && positive(num(doc, "device.global_memory_bytes")),
           "device: no compute units or no memory");
-    CHECK(positive(num(doc, "peak_gflops")) && positive(num(doc, "copy_gbs")), "the peaks are not positive");
+    CHECK(positive(num(doc, "peak_gflops")) && positive(num(doc, "bandwidth_gbs")) && positive(num(doc, "copy_gbs")),
+          "the peaks are not positive");
     check_items(doc);
 
-    /* The peaks are their own reference. */
-    const char *peaks[] = {"FP32 peak (FMA chains)", "copy bandwidth (float4)"};
-    for (int i = 0; i < 2; i++) {
-        const jv *it = item(doc, peaks[i]);
-        if (it) CHECK(fabs(num(it, "share_of_peak") - 1) < 1e-12, "%s: share %g, not 1", peaks[i], num(it, "share_of_peak"));
+    /* The ceilings are their own reference, and each is the item of its name. */
+    const jv *ceilings = jv_path(doc, "ceilings");
+    CHECK(ceilings && ceilings->type == JV_ARRAY && ceilings->count >= 2, "no ceilings");
+    for (int i = 0; ceilings && i < ceilings->count; i++) {
+        const jv *c = &ceilings->items[i];
+        const char *name = string_of(c, "name"), *kind = string_of(c, "kind");
+        const jv *it = name ? item(doc, name) : NULL;
+        CHECK(kind && (i == 0 ? !strcmp(kind, "compute") : i == 1 ? !strcmp(kind, "memory") : !strcmp(kind, "cache")),
+              "ceiling %d is of kind %s", i, kind ? kind : "?");
+        if (!it) continue;
+        CHECK(fabs(num(it, "share") - 1) < 1e-12, "%s: share %g, not 1", name, num(it, "share"));
+        CHECK(fabs(num(it, "rate") - num(c, "rate")) <= 1e-12 * num(c, "rate"), "%s: the item's rate is not the ceiling's",
+              name);
+        /* The memory ceiling's working set lies beyond the cache; a cache's within it. */
+        if (i == 0) continue;
+        double ws = num(c, "working_set_bytes"), cache = num(doc, "device.global_memory_cache_bytes");
+        if (i == 1) CHECK(ws >= fmin(2 * cache, num(doc, "device.max_allocation_bytes") / 2), "the memory ceiling's "
+                          "working set %g is within the %g-byte cache", ws, cache);
+        if (i >= 2) CHECK(ws <= cache, "%s: working set %g beyond the cache", name, ws);
     }
     CHECK(fabs(num(item(doc, "FP32 peak (FMA chains)"), "rate") - num(doc, "peak_gflops")) < 1e-9 * num(doc, "peak_gflops"),
           "peak_gflops differs from the FMA item's rate");
+    CHECK(fabs(num(item(doc, "memory bandwidth (read)"), "rate") - num(doc, "bandwidth_gbs")) <
+              1e-9 * num(doc, "bandwidth_gbs"),
+          "bandwidth_gbs differs from the read item's rate");
+    /* The sweep tried shapes and the winner is among the best it saw. */
+    const jv *sweep = jv_path(doc, "peak_sweep");
+    CHECK(sweep && sweep->type == JV_ARRAY && sweep->count >= 4, "peak_sweep: fewer than 4 shapes");
+    const jv *bsweep = jv_path(doc, "bandwidth_sweep");
+    CHECK(bsweep && bsweep->type == JV_ARRAY && bsweep->count >= 12 && bsweep->count <= 24,
+          "bandwidth_sweep: not 3 widths x 2 patterns x 2 forms x 1 or 2 work-group sizes");
     /* The seed model's shapes, by hand: 28x28x1 -> 26x26x32 -> 24x24x32 -> pool 12x12x32 ->
      * 10x10x32 -> pool 5x5x32 -> 800 -> 128 -> 10; 3x3 kernels. */
     check_work(doc, "conv2d forward", "GFLOP/s", 2.0 * B * 32 * 26 * 26 * 1 * 9);
     check_work(doc, "conv2d weight gradient", "GFLOP/s", 2.0 * B * 32 * 26 * 26 * 1 * 9);
     check_work(doc, "conv2d_1 forward", "GFLOP/s", 2.0 * B * 32 * 24 * 24 * 32 * 9);
+    /* Intensity over the least traffic: input, weights and biases, output. */
+    double least = 4.0 * (B * 32 * 26 * 26 + 32 * 32 * 9 + 32 + B * 32 * 24 * 24);
+    CHECK(fabs(num(item(doc, "conv2d_1 forward"), "intensity") - 2.0 * B * 32 * 24 * 24 * 32 * 9 / least) < 1e-9,
+          "conv2d_1 forward: intensity %g", num(item(doc, "conv2d_1 forward"), "intensity"));
+    CHECK(strcmp(string_of(item(doc, "conv2d_1 forward"), "layer"), "conv2d_1") == 0 &&
+              strcmp(string_of(item(doc, "conv2d_1 input gradient"), "pass"), "backward") == 0,
+          "the layer items lack their layer and pass");
     check_work(doc, "conv2d_1 input gradient", "GFLOP/s", 2.0 * B * 32 * 24 * 24 * 32 * 9);
     check_work(doc, "conv2d_2 weight gradient", "GFLOP/s", 2.0 * B * 32 * 10 * 10 * 32 * 9);
     check_work(doc, "dense forward", "GFLOP/s", 2.0 * B * 800 * 128);
@@ -237,6 +360,32 @@ static void test_compare(const char *results, const char *dir) {
     free(out);
     free(err);
 
+    /* Their chart: a bar for the item both have; one file of format 1 has no roofline. */
+    char chart[1024];
+    snprintf(chart, sizeof chart, "%s/compare.svg", dir);
+    rc = run_claug(&out, &err, (const char *[]){"bench", "--compare", results, path, "--svg", chart, NULL});
+    char *svg = slurp(chart, NULL);
+    xml_doc d;
+    char xerr[256];
+    CHECK(rc == 0 && svg && xml_parse(&d, svg, xerr, sizeof xerr), "bench --compare F G --svg: exit %d, %s\n%s", rc,
+          svg ? "not XML" : "no file", err);
+    if (rc == 0 && svg) {
+        int bars[4], nb = svg_find(&d, -1, "rect", "bar", bars, 4);
+        /* Both have a rate: the chart's speed is the rates' ratio. */
+        double want = doc ? 1e4 / num(item(doc, "FP32 peak (FMA chains)"), "rate") : 0;
+        CHECK(nb == 1 && fabs(svg_attr_num(&d.elems[bars[0]], "data-ratio") - want) < 1e-12 * want,
+              "compare chart: %d bars, want one of ratio %g", nb, want);
+        xml_free(&d);
+    }
+    free(svg);
+    free(out);
+    free(err);
+    rc = run_claug(&out, &err, (const char *[]){"bench", "--compare", path, "--svg", chart, NULL});
+    CHECK(rc == EXIT_USAGE && strstr(err, path) && strstr(err, "no roofline"),
+          "bench --compare OLD --svg: exit %d (want 2), message lacks the file or 'no roofline':\n%s", rc, err);
+    free(out);
+    free(err);
+
     /* Three files: no ratio column. */
     rc = run_claug(&out, &err, (const char *[]){"bench", "--compare", results, path, results, NULL});
     CHECK(rc == 0 && strstr(out, "[3] batch 8") && !strstr(out, "time [1]/[2]"), "compare of three files:\n%s%s", out,
@@ -276,13 +425,55 @@ static void expect_usage(const char *phrase, const char *const *args) {
     free(err);
 }
 
+/* The roofline of the run: a point for each layer pass with FLOPs, each at its item's numbers. */
+static void check_roofline(const char *svg_path, const char *results) {
+    char *svg = slurp(svg_path, NULL), *text = slurp(results, NULL), err[256];
+    jv *doc = text ? jv_parse(text, err, sizeof err) : NULL;
+    xml_doc d;
+    CHECK(svg && doc && xml_parse(&d, svg, err, sizeof err), "bench --svg: %s", svg ? "not XML" : "no file");
+    if (svg && doc) {
+        int points[64], np = svg_find(&d, -1, "circle", "point", points, 64), want = 0;
+        const jv *items = jv_path(doc, "items");
+        for (int i = 0; i < items->count; i++) {
+            const jv *it = &items->items[i];
+            const jv *ai = jv_path(it, "intensity");
+            if (!string_of(it, "layer") || !ai || ai->type != JV_NUMBER) continue;
+            bool found = false;
+            for (int k = 0; k < np && k < 64 && !found; k++)
+                found = !strcmp(xml_attr(&d.elems[points[k]], "data-item"), string_of(it, "name")) &&
+                        svg_attr_num(&d.elems[points[k]], "data-intensity") == num(it, "intensity") &&
+                        svg_attr_num(&d.elems[points[k]], "data-gflops") == num(it, "rate");
+            CHECK(found, "roofline: no point for %s at its intensity and rate", string_of(it, "name"));
+            want++;
+        }
+        CHECK(np == want && want >= 12, "roofline: %d points, want %d (12 or more)", np, want);
+        int lines[16];
+        CHECK(svg_find(&d, -1, "polyline", "ceiling", lines, 16) >= 2, "roofline: no peak and bandwidth lines");
+        xml_free(&d);
+    }
+    jv_free(doc);
+    free(svg);
+    free(text);
+}
+
 int main(void) {
     clrt *rt = clrt_open(NULL, NULL);
-    bench_kernels k;
-    bench_kernels_init(&k, rt);
-    test_fma(&k, rt);
+    /* The default shape, and others that take every code path: a narrow vector, an odd number of
+     * chains, an unroll that leaves a remainder, the smallest work-group. */
+    bench_fma_shape shape;
+    bench_fma_default(&shape, rt);
+    test_fma(rt, &shape);
+    test_fma(rt, &(bench_fma_shape){2, 3, 4, 16});
+    test_fma(rt, &(bench_fma_shape){8, 5, 2, (int)rt->wg_1d});
+    bench_fma_shape shapes[32];
+    int ns = bench_fma_candidates(shapes, 32, rt);
+    CHECK(ns >= 8 && ns <= 32 && shapes[0].width == shape.width, "%d sweep candidates, the first not the default", ns);
+    bench_mem_kernels k;
+    bench_mem_init(&k, rt);
+    test_read(&k, rt);
+    test_fill(&k, rt);
     test_copy(&k, rt);
-    bench_kernels_release(&k);
+    bench_mem_release(&k);
     clrt_close(rt);
 
     expect_usage("--repeats expects a whole number", (const char *[]){"bench", "--repeats", "0", NULL});
@@ -293,17 +484,22 @@ int main(void) {
     expect_usage("option --compare does not apply to `train`", (const char *[]){"train", "--compare", NULL});
     expect_usage("--json /nonexistent/x.json: cannot create",
                  (const char *[]){"bench", "--json", "/nonexistent/x.json", NULL});
+    expect_usage("--svg /nonexistent/x.svg: cannot create", (const char *[]){"bench", "--svg", "/nonexistent/x.svg", NULL});
+    expect_usage("option --svg does not apply to `train`", (const char *[]){"train", "--svg", "x.svg", NULL});
 
     const char *dir = scratch_dir("bench");
-    char results[1024];
+    char results[1024], roofline[1024];
     snprintf(results, sizeof results, "%s/results.json", dir);
+    snprintf(roofline, sizeof roofline, "%s/roofline.svg", dir);
     char *out, *err;
     int rc = run_claug(&out, &err,
-                       (const char *[]){"bench", "--json", results, "--repeats", "3", "--batch-size", "8", NULL});
+                       (const char *[]){"bench", "--json", results, "--svg", roofline, "--repeats", "3", "--batch-size",
+                                        "8", NULL});
     CHECK(rc == 0, "bench --json: exit %d\n%s%s", rc, out, err);
     printf("%s", out);
     if (rc == 0) {
         check_results(results, out);
+        check_roofline(roofline, results);
         test_compare(results, dir);
     }
     free(out);

@@ -37,9 +37,14 @@ static void runtime_programs(clrt *rt, const conv_tuning *ct) {
     net *n = net_create(rt, MODEL_SEED_DROPOUT, 1, 28, 28, 10, 1, ct);
     trainer t;
     trainer_init(&t, rt, n, &ds, 0, 1);
-    bench_kernels bk;
-    bench_kernels_init(&bk, rt);
-    bench_kernels_release(&bk);
+    bench_mem_kernels bm;
+    bench_mem_init(&bm, rt);
+    bench_mem_release(&bm);
+    bench_fma_shape shape;
+    bench_fma_default(&shape, rt);
+    bench_fma_kernel bf;
+    char why[256];
+    if (bench_fma_init(&bf, rt, &shape, why, sizeof why)) bench_fma_release(&bf);
     clrt_timer timer;
     clrt_timer_init(&timer, rt);
     clrt_timer_release(&timer);
@@ -52,6 +57,15 @@ static void runtime_programs(clrt *rt, const conv_tuning *ct) {
  * another's weight-gradient tiles: each is a separate kernel, so these builds compile every
  * variant of both. */
 static void tune_programs(clrt *rt, const conv_tuning *def) {
+    /* The FMA kernel shapes of the benchmark's peak sweep one axis away from its default (the
+     * default itself is a runtime program). */
+    bench_fma_shape shapes[32];
+    int ns = bench_fma_candidates(shapes, 32, rt);
+    for (int i = 1; i < ns && i < 32; i++) {
+        bench_fma_kernel bf;
+        char why[256];
+        if (bench_fma_init(&bf, rt, &shapes[i], why, sizeof why)) bench_fma_release(&bf);
+    }
     conv_space s;
     conv_space_default(&s, rt, false);
     conv_tuning builds[2 * TUNE_MAX_CANDIDATES];

@@ -9,14 +9,6 @@
 #include "claug/bench/bench.h"
 #include "claug/util/json_read.h"
 
-typedef struct {
-    const char *path;
-    json_value *doc;
-    const char *device; /* device.name */
-    int batch;
-    const json_value *items; /* array of objects with a name, a positive median and a rate */
-} result_file;
-
 static CLAUG_NORETURN CLAUG_PRINTF(2, 3) void bad_file(const char *path, const char *fmt, ...) {
     char msg[512];
     va_list ap;
@@ -32,21 +24,18 @@ static const json_value *member_of(const json_value *v, const char *key, json_ty
 }
 
 /* A string member, or NULL when it is null; anything else is a bad file. */
-static const char *optional_string(const result_file *f, const json_value *item, int i, const char *key) {
+static const char *optional_string(const bench_file *f, const json_value *item, int i, const char *key) {
     const json_value *m = json_member(item, key);
     if (m && m->type == JSON_STRING) return m->string;
     if (!m || m->type != JSON_NULL) bad_file(f->path, "item %d: \"%s\" must be a string or null", i + 1, key);
     return NULL;
 }
 
-static void load(result_file *f, const char *path) {
+void bench_file_parse(bench_file *f, const char *path, const char *text, size_t len) {
+    memset(f, 0, sizeof *f);
     f->path = path;
-    size_t len;
     char err[512];
-    char *text = read_file(path, MAX_TEXT_FILE, &len, err, sizeof err);
-    if (!text) die(EXIT_USAGE, "%s", err);
     f->doc = json_parse(text, len, err, sizeof err);
-    free(text);
     if (!f->doc) bad_file(path, "not valid JSON: %s", err);
     const json_value *dev = member_of(f->doc, "device", JSON_OBJECT), *name = member_of(dev, "name", JSON_STRING),
                      *batch = member_of(f->doc, "batch_size", JSON_NUMBER);
@@ -57,6 +46,13 @@ static void load(result_file *f, const char *path) {
         bad_file(path, "batch_size %g is not a whole number from 1 to 1000000", batch->number);
     f->device = name->string;
     f->batch = (int)batch->number;
+    /* Files of format 1 carry no version. */
+    const json_value *version = json_member(f->doc, "format_version");
+    f->version = 1;
+    if (version && !(version->type == JSON_NUMBER && version->number >= 2 && version->number <= 1e6 &&
+                     version->number == floor(version->number)))
+        bad_file(path, "format_version must be a whole number from 2");
+    if (version) f->version = (int)version->number;
     for (int i = 0; i < f->items->count; i++) {
         const json_value *it = &f->items->items[i], *median = member_of(it, "median", JSON_NUMBER),
                          *rate = json_member(it, "rate");
@@ -70,7 +66,7 @@ static void load(result_file *f, const char *path) {
     }
 }
 
-static const json_value *find_item(const result_file *f, const char *name) {
+const json_value *bench_file_item(const bench_file *f, const char *name) {
     for (int i = 0; i < f->items->count; i++)
         if (strcmp(json_member(&f->items->items[i], "name")->string, name) == 0) return &f->items->items[i];
     return NULL;
@@ -96,15 +92,15 @@ static void cell(char *buf, size_t len, const json_value *it) {
 enum { NAME_W = 32, CELL_W = 29 };
 
 /* One item across the files, and the ratio of the times when there are two. */
-static void print_row(const result_file *f, int n, const char *name) {
+static void print_row(const bench_file *f, int n, const char *name) {
     printf("%-*s", NAME_W, name);
     for (int j = 0; j < n; j++) {
         char c[96];
-        cell(c, sizeof c, find_item(&f[j], name));
+        cell(c, sizeof c, bench_file_item(&f[j], name));
         printf(" | %-*s", CELL_W, c);
     }
     if (n == 2) {
-        const json_value *a = find_item(&f[0], name), *b = find_item(&f[1], name);
+        const json_value *a = bench_file_item(&f[0], name), *b = bench_file_item(&f[1], name);
         if (a && b)
             printf(" | %.2f", json_member(a, "median")->number / json_member(b, "median")->number);
         else
@@ -113,9 +109,25 @@ static void print_row(const result_file *f, int n, const char *name) {
     printf("\n");
 }
 
-void bench_compare(const char *const *paths, int n) {
-    result_file *f = xcalloc((size_t)n, sizeof *f);
-    for (int i = 0; i < n; i++) load(&f[i], paths[i]);
+bench_file *bench_files_load(const char *const *paths, int n) {
+    bench_file *f = xcalloc((size_t)n, sizeof *f);
+    for (int i = 0; i < n; i++) {
+        size_t len;
+        char err[512];
+        char *text = read_file(paths[i], MAX_TEXT_FILE, &len, err, sizeof err);
+        if (!text) die(EXIT_USAGE, "%s", err);
+        bench_file_parse(&f[i], paths[i], text, len);
+        free(text);
+    }
+    return f;
+}
+
+void bench_files_free(bench_file *f, int n) {
+    for (int i = 0; i < n; i++) json_value_free(f[i].doc);
+    free(f);
+}
+
+void bench_compare(const bench_file *f, int n) {
     for (int i = 0; i < n; i++)
         printf("[%d] %s: %s, batch %d\n", i + 1, f[i].path, f[i].device, f[i].batch);
     printf("\n%-*s", NAME_W, "item");
@@ -131,12 +143,10 @@ void bench_compare(const char *const *paths, int n) {
     for (int i = 0; i < n; i++)
         for (int k = 0; k < f[i].items->count; k++) {
             const char *name = json_member(&f[i].items->items[k], "name")->string;
-            if (find_item(&f[i], name) != &f[i].items->items[k]) continue; /* a repeated name */
+            if (bench_file_item(&f[i], name) != &f[i].items->items[k]) continue; /* a repeated name */
             bool seen = false;
-            for (int j = 0; j < i && !seen; j++) seen = find_item(&f[j], name) != NULL;
+            for (int j = 0; j < i && !seen; j++) seen = bench_file_item(&f[j], name) != NULL;
             if (!seen) print_row(f, n, name);
         }
     if (n == 2) printf("\ntime [1]/[2] above 1: [2] is faster.\n");
-    for (int i = 0; i < n; i++) json_value_free(f[i].doc);
-    free(f);
 }
