@@ -110,22 +110,39 @@ static void test_write_links_and_modes(void) {
     free(created);
 }
 
-/* A temporary of a process that is gone goes at the next write beside it; one of a live process
- * stays (it may be writing). */
+/* The temporaries' "<host>": this machine's name with anything but letters, digits and '-' made '-'. */
+static const char *host(void) {
+    static char h[256];
+    if (gethostname(h, sizeof h) != 0) h[0] = 0;
+    h[sizeof h - 1] = 0;
+    for (char *p = h; *p; p++)
+        if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') && *p != '-') *p = '-';
+    if (!h[0]) snprintf(h, sizeof h, "host");
+    return h;
+}
+
+/* A temporary of a process of this machine that is gone goes at the next write beside it; one of
+ * a live process stays (it may be writing), and so does another machine's (a shared file
+ * system: its process cannot be seen from here). */
 static void test_stale_temporaries(void) {
     pid_t dead = fork();
     if (dead == 0) _exit(0);
     waitpid(dead, NULL, 0);
-    char *target = in_dir("w.bin"), *stale = xasprintf("%s.tmp.%ld", target, (long)dead),
-         *live = xasprintf("%s.tmp.1", target), *other = in_dir("w.binary.tmp.1");
-    CHECK(write_file(stale, "x", 1) && write_file(live, "x", 1) && write_file(other, "x", 1), "setup");
+    char *target = in_dir("w.bin"), *stale = xasprintf("%s.tmp.%s.%ld", target, host(), (long)dead),
+         *live = xasprintf("%s.tmp.%s.1", target, host()), *other = in_dir("w.binary.tmp.1"),
+         *remote = xasprintf("%s.tmp.%s-elsewhere.%ld", target, host(), (long)dead);
+    CHECK(write_file(stale, "x", 1) && write_file(live, "x", 1) && write_file(other, "x", 1) &&
+              write_file(remote, "x", 1),
+          "setup");
     CHECK(write_file(target, "data", 4), "write %s", target);
     CHECK(access(stale, F_OK) != 0, "the stale temporary %s is still there", stale);
     CHECK(access(live, F_OK) == 0 && access(other, F_OK) == 0, "a live process's temporary was removed");
+    CHECK(access(remote, F_OK) == 0, "another machine's temporary %s was removed", remote);
     free(target);
     free(stale);
     free(live);
     free(other);
+    free(remote);
 }
 
 /* SIGTERM in the middle of a large write leaves neither the target nor the temporary. */
@@ -136,7 +153,7 @@ static void test_signal_mid_write(void) {
     CHECK(data != MAP_FAILED, "mmap");
     pid_t pid = fork();
     if (pid == 0) _exit(write_file(target, data, len) ? 0 : 1);
-    tmp = xasprintf("%s.tmp.%ld", target, (long)pid);
+    tmp = xasprintf("%s.tmp.%s.%ld", target, host(), (long)pid);
     bool seen = false;
     for (int i = 0; i < 200000 && !seen; i++) {
         seen = access(tmp, F_OK) == 0;

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-40}
 if [ $# -gt 0 ]; then shift; fi
-targets=${*:-idx weights json tuning model cli}
+targets=${*:-idx weights npz json tuning model cli study}
 cc=${CC:-clang-14}
 cxx=${CXX:-$(echo "$cc" | sed 's/clang/clang++/')}
 build=${FUZZ_BUILD:-build-fuzz}
@@ -30,8 +30,8 @@ summary=""
 for t in $targets; do
     # The binary readers get room for real files; text inputs stay small, where mutations bite.
     case $t in
-    idx | weights) max_len=65536 ;;
-    json) max_len=16384 ;;
+    idx | weights | npz) max_len=65536 ;;
+    json | study) max_len=16384 ;;
     *) max_len=4096 ;;
     esac
     dict=""

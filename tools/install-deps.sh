@@ -5,8 +5,11 @@
 set -eu
 
 # g++: the one C++ file (CLBlast's parameters); clang-15 and libclc-15: the compilers of the
-# portability check (tools/portability.sh). Arguments add packages (CI's oclgrind, libFuzzer).
-PKGS="cmake make gcc g++ pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev zlib1g-dev pocl-opencl-icd dataset-fashion-mnist clang-15 libclc-15 $*"
+# portability check (tools/portability.sh); python3-numpy and python3-scipy: the test that checks
+# the augmentation against Keras' transform code (tests/test_keras_affine.py) and python3-numpy
+# the one that runs an exported .npz (tests/support/npz_forward.py). Arguments add
+# packages (CI's oclgrind, libFuzzer).
+PKGS="cmake make gcc g++ pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev zlib1g-dev pocl-opencl-icd dataset-fashion-mnist clang-15 libclc-15 python3-numpy python3-scipy $*"
 
 missing=""
 for p in $PKGS; do

@@ -7,6 +7,7 @@
 #include "claug/cli/preview.h"
 #include "claug/data/augment.h"
 #include "claug/bench/bench.h"
+#include "claug/report/plot_bench.h"
 #include "claug/cli/cli.h"
 #include "claug/runtime/clrt.h"
 #include "claug/data/dataset.h"
@@ -14,9 +15,13 @@
 #include "claug/cli/samples.h"
 #include "claug/util/strbuf.h"
 #include "claug/model/train.h"
+#include "claug/model/checkpoint.h"
+#include "claug/cli/study.h"
 #include "claug/tune/search.h"
 #include "claug/tune/tuned_net.h"
 #include "claug/model/weights.h"
+#include "claug/model/npz.h"
+#include "claug/model/confusion.h"
 
 static clrt *open_device(const claug_opts *o) {
     clrt *rt = clrt_open(o->device, o->kernel_dir);
@@ -108,12 +113,22 @@ static void print_metrics(const epoch_metrics *m) {
            m->val_accuracy);
 }
 
+/* Loads checkpoint `path` into t's network and h, or exits EXIT_USAGE saying why not. */
+static void resume_training(trainer *t, const train_config *c, history *h, const char *path) {
+    char err[1024], *key = trainer_checkpoint_key(t, c);
+    if (!checkpoint_load(t->n, h, key, path, err, sizeof err)) die(EXIT_USAGE, "--resume %s", err);
+    free(key);
+    if (h->epochs > c->epochs)
+        die(EXIT_USAGE, "--resume %s: the checkpoint has %d epochs, more than --epochs %d", path, h->epochs, c->epochs);
+    if (!c->quiet) printf("Resuming from %s after epoch %d of %d\n", path, h->epochs, c->epochs);
+}
+
 static int cmd_train(const claug_opts *o) {
     dataset ds;
     load_training_data(&ds, o);
     /* Refuse an unwritable --save or --csv now rather than after the training. */
-    const char *outputs[2][2] = {{"--save", o->save}, {"--csv", o->csv}};
-    for (int i = 0; i < 2; i++)
+    const char *outputs[3][2] = {{"--save", o->save}, {"--csv", o->csv}, {"--checkpoint", o->checkpoint}};
+    for (int i = 0; i < 3; i++)
         if (outputs[i][1] && !can_create(outputs[i][1]))
             die(EXIT_USAGE, "%s %s: cannot create the file: %s", outputs[i][0], outputs[i][1], strerror(errno));
     clrt *rt = open_device(o);
@@ -122,7 +137,8 @@ static int cmd_train(const claug_opts *o) {
     net_init_params(n, o->seed);
     trainer t;
     trainer_init(&t, rt, n, &ds, o->train_size, o->seed);
-    train_config c = {o->epochs, o->batch_size, o->lr, o->seed, o->train_size, o->aug, o->quiet, o->profile};
+    train_config c = cli_train_config(o);
+    c.checkpoint = o->checkpoint ? o->checkpoint : o->resume;
     bool augmented = aug_config_active(&o->aug);
     if (!o->quiet) {
         char *desc = aug_config_describe(&o->aug);
@@ -131,6 +147,7 @@ static int cmd_train(const claug_opts *o) {
     }
     history h;
     history_init(&h, augmented ? "augmented" : "plain", o->epochs, t.nsubset, o->batch_size);
+    if (o->resume) resume_training(&t, &c, &h, o->resume);
     trainer_fit(&t, &c, &h);
     if (o->quiet) print_metrics(&h.epoch[h.epochs - 1]);
     char err[1024];
@@ -164,27 +181,30 @@ static int cmd_eval(const claug_opts *o) {
     if (!o->quiet) printf("Weights %s, model \"%s\"\n", o->weights, n->spec);
     trainer t;
     trainer_init(&t, rt, n, &ds, 0, o->seed);
-    int count = (int)ds.test_images.count;
-    float *correct = xmalloc((size_t)count * sizeof *correct);
+    int count = (int)ds.test_images.count, confusion[NUM_CLASSES * NUM_CLASSES];
     double loss, acc, t0 = now_seconds();
-    trainer_evaluate(&t, o->batch_size, &loss, &acc, correct);
+    trainer_evaluate(&t, o->batch_size, &loss, &acc);
+    trainer_confusion(&t, confusion);
     int steps = (count + o->batch_size - 1) / o->batch_size;
-    printf("%d/%d - %.1fs - loss: %.4f - accuracy: %.4f\n", steps, steps, now_seconds() - t0, loss, acc);
-    int right[NUM_CLASSES] = {0}, total[NUM_CLASSES] = {0};
-    for (int i = 0; i < count; i++) {
-        int c = ds.test_labels.data[i];
-        total[c]++;
-        right[c] += correct[i] > 0.5f;
-    }
-    printf("\n  class          correct   total   per-class accuracy\n");
-    for (int c = 0; c < NUM_CLASSES; c++)
-        printf("  %d %-12s %7d %7d   %6.2f%%\n", c, class_names[c], right[c], total[c],
-               total[c] ? 100.0 * right[c] / total[c] : 0.0);
-    free(correct);
+    printf("%d/%d - %.1fs - loss: %.4f - accuracy: %.4f\n\n", steps, steps, now_seconds() - t0, loss, acc);
+    confusion_print(stdout, confusion, NUM_CLASSES, class_names);
     trainer_release(&t);
     net_free(n);
     clrt_close(rt);
     dataset_free(&ds);
+    weights_free(&f);
+    return 0;
+}
+
+/* Weights in Keras' names and layouts; no device, no data. */
+static int cmd_export(const claug_opts *o) {
+    weights_file f;
+    char err[1024];
+    if (!weights_read(&f, o->weights, err, sizeof err)) die(EXIT_USAGE, "--weights %s", err);
+    if (!npz_save(&f, o->weights, o->output, err, sizeof err)) die(EXIT_USAGE, "%s", err);
+    if (!o->quiet)
+        printf("Wrote %s: the %d tensors of model \"%s\" in Keras' names and layouts, and 'model' and 'input_shape'\n",
+               o->output, f.ntensors, f.model);
     weights_free(&f);
     return 0;
 }
@@ -224,7 +244,7 @@ static int cmd_run(int argc, char **argv, const claug_opts *o) {
     clrt *rt = open_device(o);
     char *cmd = command_line(argc, argv, o);
     experiment_config c = {
-        .train = {o->epochs, o->batch_size, o->lr, o->seed, o->train_size, o->aug, o->quiet, o->profile},
+        .train = cli_train_config(o),
         .model = model_spec(o),
         .out = o->out,
         .plain = !o->augment_only,
@@ -238,16 +258,42 @@ static int cmd_run(int argc, char **argv, const claug_opts *o) {
     return rc;
 }
 
+/* --svg: the roofline of one result, or the results side by side; drawn before anything is
+ * printed, so that a file it cannot draw stops the command at once. */
+static char *bench_svg(const char *path, const bench_file *f, int n) {
+    char err[512];
+    char *svg = plot_bench_svg(f, n, err, sizeof err);
+    if (!svg) die(EXIT_USAGE, "--svg %s: %s", path, err);
+    return svg;
+}
+
+static void write_svg(const char *path, char *svg) {
+    if (!write_file(path, svg, strlen(svg))) die(EXIT_USAGE, "--svg %s: cannot write: %s", path, strerror(errno));
+    free(svg);
+}
+
 static int cmd_bench(const claug_opts *o) {
+    if (o->svg && !can_create(o->svg)) die(EXIT_USAGE, "--svg %s: cannot create the file: %s", o->svg, strerror(errno));
     if (o->compare) {
-        bench_compare(o->files, o->nfiles);
+        bench_file *f = bench_files_load(o->files, o->nfiles);
+        char *svg = o->svg ? bench_svg(o->svg, f, o->nfiles) : NULL;
+        bench_compare(f, o->nfiles);
+        if (svg) write_svg(o->svg, svg);
+        bench_files_free(f, o->nfiles);
         return 0;
     }
     if (o->json && !can_create(o->json)) die(EXIT_USAGE, "--json %s: cannot create the file: %s", o->json, strerror(errno));
     clrt *rt = open_device(o);
     bench_config c = {.batch_size = o->batch_size, .repeats = o->repeats, .json_path = o->json, .seed = o->seed};
-    bench_run(rt, &c);
+    char *json = bench_run(rt, &c);
     clrt_close(rt);
+    if (o->svg) {
+        bench_file f;
+        bench_file_parse(&f, "the results", json, strlen(json));
+        write_svg(o->svg, bench_svg(o->svg, &f, 1));
+        json_value_free(f.doc);
+    }
+    free(json);
     return 0;
 }
 
@@ -278,6 +324,8 @@ int main(int argc, char **argv) {
         return rc;
     }
     case CMD_TUNE: return cmd_tune(&o);
+    case CMD_EXPORT: return cmd_export(&o);
+    case CMD_STUDY: return study_main(&o);
     default: return EXIT_USAGE;
     }
 }

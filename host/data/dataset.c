@@ -1,9 +1,11 @@
+#define _XOPEN_SOURCE 700 /* readlink, realpath */
 #include "claug/data/dataset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "claug/util/util.h"
 
@@ -12,7 +14,22 @@ const char *const class_names[NUM_CLASSES] = {"T-shirt/top", "Trouser", "Pullove
 
 const char *dataset_default_dir(void) {
     const char *env = getenv("CLAUG_DATA");
-    return env && *env ? env : "/usr/share/datasets/fashion-mnist";
+    if (env && *env) return env;
+    /* A bundle made with `make bundle DATA=1` carries the files in share/fashion-mnist beside bin/. */
+    static char bundled[4096];
+    ssize_t n = readlink("/proc/self/exe", bundled, sizeof bundled - 64);
+    if (n > 0) bundled[n] = 0;
+    char *slash = n > 0 ? strrchr(bundled, '/') : NULL;
+    if (slash) {
+        strcpy(slash, "/../share/fashion-mnist");
+        char *probe = xasprintf("%s/t10k-labels-idx1-ubyte.gz", bundled), *real = realpath(bundled, NULL);
+        bool there = access(probe, F_OK) == 0 && real && strlen(real) < sizeof bundled;
+        if (there) strcpy(bundled, real); /* messages name the file without bin/.. */
+        free(probe);
+        free(real);
+        if (there) return bundled;
+    }
+    return "/usr/share/datasets/fashion-mnist";
 }
 
 /* The .gz file, or the uncompressed one when only that exists. */
@@ -71,6 +88,22 @@ void dataset_load_or_die(dataset *ds, const char *dir) {
     if (!dataset_load(ds, dir, err, sizeof err))
         die(EXIT_USAGE, "--data %s: %s\n(Fashion-MNIST comes from the Debian package dataset-fashion-mnist; "
                         "--data DIR or $CLAUG_DATA points elsewhere.)", dir, err);
+}
+
+unsigned long dataset_fingerprint(const dataset *ds) {
+    const idx_array *parts[] = {&ds->train_images, &ds->train_labels, &ds->test_images, &ds->test_labels};
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        const uint8_t *p = parts[i]->data;
+        /* crc32 takes at most 4 GiB - 1 bytes per call. */
+        for (size_t left = (size_t)parts[i]->count * parts[i]->rows * parts[i]->cols; left;) {
+            uInt n = left > (1u << 30) ? (1u << 30) : (uInt)left;
+            crc = crc32(crc, p, n);
+            p += n;
+            left -= n;
+        }
+    }
+    return crc;
 }
 
 void dataset_free(dataset *ds) {

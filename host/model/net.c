@@ -102,7 +102,10 @@ bool model_parse(const char *spec, int c, int h, int w, int classes, layer **lay
         c = l.oc, h = l.oh, w = l.ow;
     }
     if (r != PARSED_BAD && (n == 0 || L[n - 1].kind != LAYER_SOFTMAX)) {
-        snprintf(err, errlen, "--model: '%s' must end with dense%d,softmax (the classifier)", spec, classes);
+        if (classes > 0)
+            snprintf(err, errlen, "--model: '%s' must end with dense%d,softmax (the classifier)", spec, classes);
+        else
+            snprintf(err, errlen, "--model: '%s' must end with denseN,softmax (the classifier)", spec);
         r = PARSED_BAD;
     }
     free(copy);
@@ -308,6 +311,16 @@ void net_init_params(net *n, uint64_t seed) {
 void net_read_params(net *n, float *host) { clrt_read(n->rt, n->params, 0, n->nparams * sizeof(float), host); }
 void net_write_params(net *n, const float *host) { clrt_write(n->rt, n->params, 0, n->nparams * sizeof(float), host); }
 
+void net_read_moments(net *n, float *m, float *v) {
+    clrt_read(n->rt, n->adam_m, 0, n->nparams * sizeof(float), m);
+    clrt_read(n->rt, n->adam_v, 0, n->nparams * sizeof(float), v);
+}
+
+void net_write_moments(net *n, const float *m, const float *v) {
+    clrt_write(n->rt, n->adam_m, 0, n->nparams * sizeof(float), m);
+    clrt_write(n->rt, n->adam_v, 0, n->nparams * sizeof(float), v);
+}
+
 void net_reset_optimizer(net *n) {
     n->step = 0;
     clrt_fill_zero(n->rt, n->adam_m, 0, n->nparams * sizeof(float));
@@ -347,7 +360,7 @@ static void net_backward(net *n, int B, uint64_t seed, uint32_t step) {
 void net_train_step(net *n, cl_mem losses, cl_mem correct, int first, int B, double lr, uint64_t seed) {
     uint32_t step = (uint32_t)n->step;
     cl_mem logits = net_forward(n, B, true, seed, step);
-    softmax_xent(&n->loss, losses, correct, n->gbuf[0], logits, n->labels, first, B, n->classes, 1.0f / (float)B,
+    softmax_xent(&n->loss, losses, correct, NULL, n->gbuf[0], logits, n->labels, first, B, n->classes, 1.0f / (float)B,
                  "softmax cross-entropy");
     net_backward(n, B, seed, step);
     n->step++;
@@ -355,7 +368,11 @@ void net_train_step(net *n, cl_mem losses, cl_mem correct, int first, int B, dou
               adam_lr_t(lr, 0.9, 0.999, n->step), 0.9f, 0.999f, 1e-7f, "adam");
 }
 
-void net_eval_step(net *n, cl_mem losses, cl_mem correct, int first, int B) {
+void net_predict_step(net *n, cl_mem losses, cl_mem correct, cl_mem predicted, int first, int B) {
     cl_mem logits = net_forward(n, B, false, 0, 0);
-    softmax_xent(&n->loss, losses, correct, NULL, logits, n->labels, first, B, n->classes, 1.0f, "evaluate");
+    softmax_xent(&n->loss, losses, correct, predicted, NULL, logits, n->labels, first, B, n->classes, 1.0f, "evaluate");
+}
+
+void net_eval_step(net *n, cl_mem losses, cl_mem correct, int first, int B) {
+    net_predict_step(n, losses, correct, NULL, first, B);
 }

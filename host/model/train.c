@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "claug/model/train.h"
+#include "claug/model/checkpoint.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -65,6 +66,9 @@ void trainer_init(trainer *t, clrt *rt, net *n, const dataset *ds, int train_siz
     devset_upload(&t->test, rt, &ds->test_images, &ds->test_labels);
     batcher_init(&t->gather, rt);
     augment_init(&t->aug, rt);
+    aug_config none; /* until trainer_fit fits its configuration */
+    aug_config_default(&none);
+    prep_init(&t->prep, rt, &none, NULL, NULL, 0, ds->rows * ds->cols);
     int count = (int)ds->train_images.count;
     t->subset = xmalloc((size_t)count * sizeof *t->subset);
     if (train_size <= 0 || train_size >= count) {
@@ -83,16 +87,18 @@ void trainer_init(trainer *t, clrt *rt, net *n, const dataset *ds, int train_siz
     free(ident);
     t->losses = clrt_alloc(rt, (size_t)most * sizeof(float));
     t->correct = clrt_alloc(rt, (size_t)most * sizeof(float));
+    t->predicted = clrt_alloc(rt, (size_t)ntest * sizeof(cl_int));
     t->sums[0] = clrt_alloc(rt, 2 * sizeof(float));
     t->sums[1] = clrt_alloc(rt, 2 * sizeof(float));
 }
 
 void trainer_release(trainer *t) {
-    cl_mem ms[] = {t->order, t->test_order, t->losses, t->correct, t->sums[0], t->sums[1]};
+    cl_mem ms[] = {t->order, t->test_order, t->losses, t->correct, t->predicted, t->sums[0], t->sums[1]};
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
         if (ms[i]) CL_CHECK(clReleaseMemObject(ms[i]));
     batcher_release(&t->gather);
     augment_release(&t->aug);
+    prep_release(&t->prep);
     devset_release(&t->train);
     devset_release(&t->test);
     free(t->subset);
@@ -167,23 +173,23 @@ static void read_sums(trainer *t, int count, double *loss, double *acc) {
     *acc = (double)s[1] / count;
 }
 
-void trainer_evaluate(trainer *t, int batch_size, double *loss, double *accuracy, float *correct_host) {
+void trainer_evaluate(trainer *t, int batch_size, double *loss, double *accuracy) {
     net *n = t->n;
     int count = t->test.count;
     for (int first = 0; first < count; first += batch_size) {
         int B = count - first < batch_size ? count - first : batch_size;
-        batcher_gather(&t->gather, n->x, n->labels, &t->test, t->test_order, first, B);
-        net_eval_step(n, t->losses, t->correct, first, B);
+        prep_batch(&t->prep, &t->aug, &t->gather, n->x, n->labels, &t->test, t->test_order, first, B, false, 0, 0,
+                   "standardize");
+        net_predict_step(n, t->losses, t->correct, t->predicted, first, B);
     }
     read_sums(t, count, loss, accuracy);
-    if (correct_host) clrt_read(t->rt, t->correct, 0, (size_t)count * sizeof(float), correct_host);
 }
 
 static void fit_epoch(trainer *t, const train_config *c, int epoch, epoch_metrics *m) {
     net *n = t->n;
     clrt *rt = t->rt;
     int N = t->nsubset, B = c->batch_size, steps = (N + B - 1) / B;
-    bool tty = !c->quiet && isatty(fileno(stdout)), augment = aug_config_active(&c->aug);
+    bool tty = !c->quiet && isatty(fileno(stdout));
     memcpy(t->order_host, t->subset, (size_t)N * sizeof(int));
     shuffle_order(t->order_host, N, c->seed, (uint32_t)epoch);
     clrt_write(rt, t->order, 0, (size_t)N * sizeof(int), t->order_host);
@@ -196,11 +202,8 @@ static void fit_epoch(trainer *t, const train_config *c, int epoch, epoch_metric
     int upto[2] = {0, 0};
     for (int s = 0; s < steps; s++) {
         int first = s * B, bs = N - first < B ? N - first : B;
-        if (augment)
-            augment_gather(&t->aug, n->x, n->labels, &t->train, t->order, first, bs, &c->aug, c->seed,
-                           (uint32_t)epoch, "augment");
-        else
-            batcher_gather(&t->gather, n->x, n->labels, &t->train, t->order, first, bs);
+        prep_batch(&t->prep, &t->aug, &t->gather, n->x, n->labels, &t->train, t->order, first, bs, true, c->seed,
+                   (uint32_t)epoch, "augment");
         net_train_step(n, t->losses, t->correct, first, bs, c->lr, c->seed);
         if ((s + 1) % CHECKPOINT != 0 || s + 1 == steps) continue;
 
@@ -231,13 +234,21 @@ static void fit_epoch(trainer *t, const train_config *c, int epoch, epoch_metric
     if (c->profile) print_profile(rt, m->train_seconds);
 
     double t1 = now_seconds();
-    trainer_evaluate(t, B, &m->val_loss, &m->val_accuracy, NULL);
+    trainer_evaluate(t, B, &m->val_loss, &m->val_accuracy);
     m->val_seconds = now_seconds() - t1;
     if (!c->quiet) progress_final(tty, steps, m);
 }
 
+char *trainer_checkpoint_key(const trainer *t, const train_config *c) {
+    return checkpoint_key(t->n, c, t->nsubset, dataset_fingerprint(t->ds));
+}
+
 void trainer_fit(trainer *t, const train_config *c, history *h) {
-    for (int e = 0; e < c->epochs; e++) {
+    /* datagen.fit on the training subset, once per training; validation standardizes alike. */
+    prep_release(&t->prep);
+    prep_init(&t->prep, t->rt, &c->aug, t->ds->train_images.data, t->subset, t->nsubset, t->ds->rows * t->ds->cols);
+    char *key = c->checkpoint ? trainer_checkpoint_key(t, c) : NULL;
+    for (int e = h->epochs; e < c->epochs; e++) {
         if (!c->quiet) {
             printf("Epoch %d/%d\n", e + 1, c->epochs);
             fflush(stdout);
@@ -246,5 +257,8 @@ void trainer_fit(trainer *t, const train_config *c, history *h) {
         memset(&m, 0, sizeof m);
         fit_epoch(t, c, e, &m);
         history_add(h, &m);
+        char err[1024];
+        if (key && !checkpoint_save(t->n, h, key, c->checkpoint, err, sizeof err)) die(EXIT_USAGE, "%s", err);
     }
+    free(key);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "claug/report/report.h"
+#include "claug/report/svg.h"
 #include "claug/util/strbuf.h"
 
 /* Layout in SVG user units (pixels). */
@@ -52,12 +53,6 @@ typedef struct {
 static double map_x(const frame *f, double v) { return f->x + (v - f->ax.lo) / (f->ax.hi - f->ax.lo) * f->w; }
 static double map_y(const frame *f, double v) { return f->y + f->h - (v - f->ay.lo) / (f->ay.hi - f->ay.lo) * f->h; }
 
-/* 1, 2, 2.5 or 5 times a power of ten, near span / target. */
-static double nice_step(double span, int target) {
-    double raw = span / target, p = pow(10, floor(log10(raw))), m = raw / p;
-    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * p;
-}
-
 /* A value axis for data in [lo, hi] (lo > hi: no data), widened to whole ticks after a margin
  * so no marker sits on the frame. The margin scales with the span and with the values, so a
  * flat curve gets a sensible range too, and is at least 1e-6 so the tick step stays a normal
@@ -70,7 +65,7 @@ static axis value_axis(double lo, double hi, const metric *m) {
     double margin = fmax(fmax(0.04 * (hi - lo), 0.02 * fmax(fabs(lo), fabs(hi))), 1e-6);
     lo -= lo >= m->least ? fmin(margin, lo - m->least) : margin;
     hi += hi <= m->greatest ? fmin(margin, m->greatest - hi) : margin;
-    double step = nice_step(hi - lo, Y_TICKS);
+    double step = svg_nice_step(hi - lo, Y_TICKS);
     /* The epsilon keeps 0.3 / 0.1 = 2.9999999999999996 from adding a tick below the data. */
     return (axis){floor(lo / step + 1e-9) * step, ceil(hi / step - 1e-9) * step, step};
 }
@@ -92,40 +87,6 @@ static axis epoch_axis(int n) {
 }
 
 /* Decimals that show a tick step exactly (0.25 -> 2); 0 for whole steps. */
-static int decimals(double step) {
-    int d = 0;
-    for (double s = step; d < 8 && fabs(s - round(s)) > 1e-6 * s; s *= 10) d++;
-    return d;
-}
-
-static void xml_text(strbuf *b, const char *s) {
-    while (*s) {
-        int n = utf8_length(s);
-        unsigned char c = (unsigned char)*s;
-        if (n < 0) sb_append(b, "\xEF\xBF\xBD"); /* U+FFFD for a malformed byte */
-        else if (c == '&') sb_append(b, "&amp;");
-        else if (c == '<') sb_append(b, "&lt;");
-        else if (c == '>') sb_append(b, "&gt;");
-        else if (c == '"') sb_append(b, "&quot;");
-        else if (c == '\'') sb_append(b, "&apos;");
-        else if (c < 0x20) sb_putc(b, ' '); /* XML 1.0 forbids most control characters */
-        else sb_append_n(b, s, (size_t)n);
-        s += n < 0 ? 1 : n;
-    }
-}
-
-static void text(strbuf *b, double x, double y, const char *anchor, const char *extra, const char *s) {
-    sb_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"%s\"%s>", x, y, anchor, extra);
-    xml_text(b, s);
-    sb_append(b, "</text>\n");
-}
-
-static void tick_label(char *buf, size_t n, double v, double step) {
-    if (fabs(v) < 1e-9 * step) v = 0; /* no "-0.00" */
-    if (step >= 1e6 || step < 1e-6) snprintf(buf, n, "%.6g", v);
-    else snprintf(buf, n, "%.*f", decimals(step), v);
-}
-
 static void axes(strbuf *b, const frame *f, const metric *m) {
     sb_printf(b, "<rect class=\"plot-area\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#ffffff\" "
                  "stroke=\"#444444\"/>\n",
@@ -138,22 +99,22 @@ static void axes(strbuf *b, const frame *f, const metric *m) {
             sb_printf(b, "<line class=\"grid\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e4e4e4\"/>\n",
                       f->x, y, f->x + f->w, y);
         sb_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444444\"/>\n", f->x - 5, y, f->x, y);
-        tick_label(label, sizeof label, v, f->ay.step);
-        text(b, f->x - 8, y + 4, "end", " class=\"tick-y\"", label);
+        svg_tick_label(label, sizeof label, v, f->ay.step);
+        svg_text(b, f->x - 8, y + 4, "end", " class=\"tick-y\"", label);
     }
     for (double v = ceil(f->ax.lo / f->ax.step) * f->ax.step; v <= f->ax.hi; v += f->ax.step) {
         if (v < 1) continue; /* there is no epoch 0 */
         double x = map_x(f, v), y = f->y + f->h;
         sb_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444444\"/>\n", x, y, x, y + 5);
         snprintf(label, sizeof label, "%.0f", v);
-        text(b, x, y + 19, "middle", " class=\"tick-x\"", label);
+        svg_text(b, x, y + 19, "middle", " class=\"tick-x\"", label);
     }
-    text(b, f->x + f->w / 2, f->y + f->h + 42, "middle", " class=\"axis-title\"", "epoch");
+    svg_text(b, f->x + f->w / 2, f->y + f->h + 42, "middle", " class=\"axis-title\"", "epoch");
     double cx = f->x - 56, cy = f->y + f->h / 2;
     char rot[96];
     snprintf(rot, sizeof rot, " class=\"axis-title\" transform=\"rotate(-90 %.2f %.2f)\"", cx, cy);
-    text(b, cx, cy, "middle", rot, m->axis_title);
-    text(b, f->x + f->w / 2, f->y - 16, "middle", " class=\"panel-title\"", m->title);
+    svg_text(b, cx, cy, "middle", rot, m->axis_title);
+    svg_text(b, f->x + f->w / 2, f->y - 16, "middle", " class=\"panel-title\"", m->title);
 }
 
 /* One curve: a polyline per stretch of plottable values (a NaN breaks the line rather than
@@ -161,7 +122,7 @@ static void axes(strbuf *b, const frame *f, const metric *m) {
 static void series(strbuf *b, const frame *f, const history *h, int run, size_t off, bool val) {
     const char *colour = run_colour[run];
     sb_append(b, "<g class=\"series\" data-run=\"");
-    xml_text(b, h->name ? h->name : run_key[run]);
+    svg_escaped(b, h->name ? h->name : run_key[run]);
     sb_printf(b, "\" data-split=\"%s\">\n", val ? "val" : "train");
     for (int i = 0; i < h->epochs;) {
         int j = i;
@@ -220,7 +181,7 @@ static void legend_sample(strbuf *b, double x, double y, int run, bool val) {
               x + 32, y, c, val ? " stroke-dasharray=\"7 4\"" : "");
     sb_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>\n", x + 16,
               y, val ? "#ffffff" : c, c);
-    text(b, x + 40, y + 4, "start", "", val ? "validation" : "training");
+    svg_text(b, x + 40, y + 4, "start", "", val ? "validation" : "training");
 }
 
 static void legend(strbuf *b, const history *const runs[RUNS]) {
@@ -228,7 +189,7 @@ static void legend(strbuf *b, const history *const runs[RUNS]) {
     double y = PANEL_H + LEGEND_ROW / 2;
     for (int r = 0; r < RUNS; r++) {
         if (!runs[r]) continue;
-        text(b, WIDTH / 2 - 60, y + 4, "end", " font-weight=\"bold\"", run_label[r]);
+        svg_text(b, WIDTH / 2 - 60, y + 4, "end", " font-weight=\"bold\"", run_label[r]);
         legend_sample(b, WIDTH / 2 - 40, y, r, false);
         legend_sample(b, WIDTH / 2 + 80, y, r, true);
         y += LEGEND_ROW;

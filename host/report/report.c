@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claug/data/dataset.h"
 #include "claug/util/json.h"
 #include "claug/util/strbuf.h"
 #include "claug/util/util.h"
@@ -73,7 +74,8 @@ void report_print_table(const report *r, FILE *f) {
 
 /* ---- results.json -------------------------------------------------------------------------- */
 
-static void json_run(json_writer *w, const history *h) {
+/* The runs' objects: their history, final metrics, timings and confusion matrix (rows true). */
+static void json_run(json_writer *w, const history *h, const int *confusion) {
     if (!h) {
         json_null(w);
         return;
@@ -108,6 +110,16 @@ static void json_run(json_writer *w, const history *h) {
     } else json_null(w);
     json_number(json_key(w, "median_seconds_per_epoch"), h->epochs > 0 ? seconds_per_epoch(h) : NAN);
     json_number(json_key(w, "images_per_second"), h->epochs > 0 ? images_per_second(h) : NAN);
+    json_key(w, "confusion");
+    if (confusion) {
+        json_array_begin(w);
+        for (int t = 0; t < NUM_CLASSES; t++) {
+            json_array_begin(w);
+            for (int p = 0; p < NUM_CLASSES; p++) json_int(w, confusion[t * NUM_CLASSES + p]);
+            json_array_end(w);
+        }
+        json_array_end(w);
+    } else json_null(w);
     json_object_end(w);
 }
 
@@ -146,8 +158,8 @@ char *report_json(const report *r) {
     json_string(json_key(&w, "tuning"), r->tuning);
 
     json_object_begin(json_key(&w, "runs"));
-    json_run(json_key(&w, "plain"), r->plain);
-    json_run(json_key(&w, "augmented"), r->augmented);
+    json_run(json_key(&w, "plain"), r->plain, r->plain_confusion);
+    json_run(json_key(&w, "augmented"), r->augmented, r->augmented_confusion);
     json_object_end(&w);
     json_object_end(&w);
     sb_putc(&b, '\n');
@@ -254,6 +266,8 @@ char *report_markdown(const report *r) {
     md_image(&b, "The first training images", r->samples_png);
     md_image(&b, "Augmentations of one training image", r->augmented_png);
     md_image(&b, "Loss and accuracy per epoch", "curves.svg");
+    if (r->plain_confusion || r->augmented_confusion)
+        md_image(&b, "Confusion matrices of the last validation (rows: true class, columns: predicted)", "confusion.svg");
     sb_append(&b, "## Reproduce\n\n");
     md_code_block(&b, "sh", r->command_line ? r->command_line : "claug run");
     return sb_take(&b);
@@ -261,7 +275,7 @@ char *report_markdown(const report *r) {
 
 /* ---- the run directory --------------------------------------------------------------------- */
 
-static bool write_text(const char *dir, const char *name, char *text, char *err, size_t errlen) {
+bool report_write_text(const char *dir, const char *name, char *text, char *err, size_t errlen) {
     char *path = xasprintf("%s/%s", dir, name);
     bool ok = write_file(path, text, strlen(text));
     if (!ok) snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
@@ -282,7 +296,10 @@ static bool write_csv(const char *dir, const history *h, const char *name, char 
 bool report_write(const report *r, const char *dir, char *err, size_t errlen) {
     return write_csv(dir, r->plain, "history-plain.csv", err, errlen) &&
            write_csv(dir, r->augmented, "history-augmented.csv", err, errlen) &&
-           write_text(dir, "curves.svg", plot_curves_svg(r->plain, r->augmented), err, errlen) &&
-           write_text(dir, "results.json", report_json(r), err, errlen) &&
-           write_text(dir, "report.md", report_markdown(r), err, errlen);
+           report_write_text(dir, "curves.svg", plot_curves_svg(r->plain, r->augmented), err, errlen) &&
+           ((!r->plain_confusion && !r->augmented_confusion) ||
+            report_write_text(dir, "confusion.svg", plot_confusion_svg(r->plain_confusion, r->augmented_confusion), err,
+                              errlen)) &&
+           report_write_text(dir, "results.json", report_json(r), err, errlen) &&
+           report_write_text(dir, "report.md", report_markdown(r), err, errlen);
 }

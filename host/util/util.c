@@ -262,20 +262,37 @@ static void remove_pending(int sig) {
     raise(sig);
 }
 
-/* Temporaries "<base>.tmp.<pid>" next to the target whose process is gone (killed mid-write). */
+/* This machine's name as it appears in temporaries: letters, digits and '-' (others become
+ * '-'), so that it never holds the '.' before the pid. */
+static void host_tag(char *buf, size_t len) {
+    if (gethostname(buf, len) != 0) buf[0] = 0;
+    buf[len - 1] = 0;
+    for (char *p = buf; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-') *p = '-';
+    if (!buf[0]) snprintf(buf, len, "host");
+}
+
+/* Temporaries "<base>.tmp.<host>.<pid>" next to the target, made on this machine by a process
+ * that is gone (killed mid-write). Another machine's (a shared file system) are left alone:
+ * whether their process lives cannot be told from here. */
 static void remove_stale_temporaries(const char *dir, const char *base) {
     DIR *d = opendir(dir);
     if (!d) return;
-    size_t blen = strlen(base);
+    char host[HOST_NAME_MAX + 1];
+    host_tag(host, sizeof host);
+    size_t blen = strlen(base), hlen = strlen(host);
     for (struct dirent *e; (e = readdir(d));) {
-        if (strncmp(e->d_name, base, blen) != 0 || strncmp(e->d_name + blen, ".tmp.", 5) != 0) continue;
-        const char *digits = e->d_name + blen + 5;
+        const char *n = e->d_name;
+        if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0 || strncmp(n + blen + 5, host, hlen) != 0 ||
+            n[blen + 5 + hlen] != '.')
+            continue;
+        const char *digits = n + blen + 5 + hlen + 1;
         char *end;
         errno = 0;
         long pid = strtol(digits, &end, 10);
         if (errno || end == digits || *end || pid <= 0 || pid == (long)getpid()) continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-        char *stale = xasprintf("%s/%s", dir, e->d_name);
+        char *stale = xasprintf("%s/%s", dir, n);
         unlink(stale);
         free(stale);
     }
@@ -301,7 +318,9 @@ static bool write_atomic(const char *path, const void *data, size_t len, const s
     char *dir = dir_of(path);
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
     remove_stale_temporaries(dir, base);
-    int n = snprintf(pending_tmp, sizeof pending_tmp, "%s.tmp.%ld", path, (long)getpid());
+    char host[HOST_NAME_MAX + 1];
+    host_tag(host, sizeof host);
+    int n = snprintf(pending_tmp, sizeof pending_tmp, "%s.tmp.%s.%ld", path, host, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof pending_tmp) {
         free(dir);
         errno = ENAMETOOLONG;

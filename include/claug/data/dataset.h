@@ -18,13 +18,16 @@ typedef struct {
     int rows, cols;
 } dataset;
 
-/* $CLAUG_DATA, else /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist). */
+/* $CLAUG_DATA, else share/fashion-mnist beside the binary's bin/ when it holds the files (a
+ * bundle made with DATA=1), else /usr/share/datasets/fashion-mnist (dataset-fashion-mnist). */
 const char *dataset_default_dir(void);
 /* Loads train-images-idx3-ubyte(.gz) and the three others from `dir`. On any problem returns
  * false with a message naming the file and what is wrong. */
 bool dataset_load(dataset *ds, const char *dir, char *err, size_t errlen);
 /* dataset_load, or exit EXIT_USAGE with its message. */
 void dataset_load_or_die(dataset *ds, const char *dir);
+/* The CRC-32 of the images and labels of both sets: which data a result was computed on. */
+unsigned long dataset_fingerprint(const dataset *ds);
 void dataset_free(dataset *ds);
 
 #endif

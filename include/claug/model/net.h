@@ -27,7 +27,8 @@
 
 /* Parses a model string (or the names "seed", "seed-dropout") for inputs (c, h, w) and
  * `classes` outputs: tokens convNxK, relu, maxpoolS, dropoutR, flatten, denseN, softmax (the
- * forms of layer_types); the last two must be dense<classes>, softmax. A relu that the layer
+ * forms of layer_types); the last two must be dense<classes>, softmax (any denseN when classes
+ * is 0: the classes are then the last layer's oc). A relu that the layer
  * before computes is that layer's flag, not a layer. Fills layers (without device state) and
  * the canonical string. False with a message naming the bad token otherwise. */
 bool model_parse(const char *spec, int c, int h, int w, int classes, layer **layers, int *nlayers, char **canonical,
@@ -75,6 +76,10 @@ void net_init_params(net *n, uint64_t seed);
 /* The parameter buffer to and from the host ((nparams) floats). */
 void net_read_params(net *n, float *host);
 void net_write_params(net *n, const float *host);
+/* Adam's first and second moments to and from the host ((nparams) floats each); with the
+ * parameters and n->step they are the whole training state. */
+void net_read_moments(net *n, float *m, float *v);
+void net_write_moments(net *n, const float *m, const float *v);
 /* Zero Adam moments and steps. */
 void net_reset_optimizer(net *n);
 
@@ -88,5 +93,8 @@ void net_train_step(net *n, cl_mem losses, cl_mem correct, int first, int B, dou
 /* One evaluation step: the forward without dropout and the loss, into losses and correct at
  * [first, first + B). */
 void net_eval_step(net *n, cl_mem losses, cl_mem correct, int first, int B);
+/* net_eval_step, and each sample's predicted class (the first index of its largest logit) into
+ * predicted (int) at [first, first + B). */
+void net_predict_step(net *n, cl_mem losses, cl_mem correct, cl_mem predicted, int first, int B);
 
 #endif

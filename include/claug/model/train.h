@@ -12,8 +12,9 @@
 #include "claug/data/dataset.h"
 #include "claug/model/history.h"
 #include "claug/model/net.h"
+#include "claug/model/prep.h"
 
-typedef struct {
+typedef struct train_config {
     int epochs, batch_size;
     double lr;
     uint64_t seed;
@@ -21,6 +22,7 @@ typedef struct {
     aug_config aug;     /* inactive: plain training */
     bool quiet;         /* no progress lines */
     bool profile;       /* per-kernel time split after each epoch, from OpenCL events */
+    const char *checkpoint; /* NULL, or the checkpoint file written at each epoch's end */
 } train_config;
 
 typedef struct {
@@ -30,6 +32,7 @@ typedef struct {
     devset train, test; /* uploaded once */
     batcher gather;
     augmenter aug;
+    prep prep;          /* the current training's augmentation and standardization (datagen.fit's) */
     int *subset;        /* the training images used, sorted */
     int nsubset;
     int *order_host;    /* (nsubset) the epoch's order */
@@ -37,6 +40,7 @@ typedef struct {
     cl_mem test_order;  /* (test count) int, identity */
     cl_mem losses;      /* (max(nsubset, test count)) per-sample loss */
     cl_mem correct;     /* (same) per-sample 1 or 0 */
+    cl_mem predicted;   /* (test count) int: the last evaluation's predicted classes (model/confusion.h) */
     cl_mem sums[2];     /* (2) each: metrics_sum's outputs, for two checkpoints in flight */
 } trainer;
 
@@ -50,11 +54,14 @@ int choose_subset(int *out, const uint8_t *labels, int count, int want, uint64_t
 /* The epoch's permutation of `n` items (Fisher-Yates with Philox draws). */
 void shuffle_order(int *order, int n, uint64_t seed, uint32_t epoch);
 
-/* Trains c->epochs epochs from the network's current weights and optimizer state, appending
- * each epoch's metrics to h. Prints "Epoch i/N" and the progress line unless quiet. */
+/* Trains from epoch h->epochs (0, or the epochs a checkpoint restored) to c->epochs from the
+ * network's current weights and optimizer state, appending each epoch's metrics to h, and
+ * writing c->checkpoint (if set) at each epoch's end. Prints "Epoch i/N" and the progress line
+ * unless quiet. */
 void trainer_fit(trainer *t, const train_config *c, history *h);
-/* Loss and accuracy on the test set; when correct_host is given it receives the per-image
- * correctness (test count floats). */
-void trainer_evaluate(trainer *t, int batch_size, double *loss, double *accuracy, float *correct_host);
+/* The checkpoint key (checkpoint.h) of training t's network with c on t's subset and data. */
+char *trainer_checkpoint_key(const trainer *t, const train_config *c);
+/* Loss and accuracy on the test set (its predictions stay on the device: model/confusion.h). */
+void trainer_evaluate(trainer *t, int batch_size, double *loss, double *accuracy);
 
 #endif

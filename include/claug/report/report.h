@@ -26,10 +26,13 @@ typedef struct {
     /* what came out; either may be NULL (--plain-only, --augment-only) */
     const history *plain, *augmented;
     const char *samples_png, *augmented_png; /* file names inside the run directory, or NULL */
+    /* the confusion matrices of each run's last validation (NUM_CLASSES x NUM_CLASSES, rows the
+     * true class; model/confusion.h), or NULL */
+    const int *plain_confusion, *augmented_confusion;
 } report;
 
 /* Writes results.json, history-plain.csv, history-augmented.csv (for the runs present),
- * curves.svg and report.md into dir (which exists). False with a message naming the file on
+ * curves.svg, confusion.svg (when a run has its matrix) and report.md into dir (which exists). False with a message naming the file on
  * failure. */
 bool report_write(const report *r, const char *dir, char *err, size_t errlen);
 /* The tutorial's table, both columns (a missing run shows "-"), plus seconds per epoch and
@@ -39,7 +42,12 @@ void report_print_table(const report *r, FILE *f);
 /* Pieces, exposed for the tests. */
 /* An SVG of loss and accuracy per epoch, train and validation, for the runs given. */
 char *plot_curves_svg(const history *plain, const history *augmented);
+/* confusion.svg: the matrices given (either may be NULL, not both) side by side. */
+char *plot_confusion_svg(const int *plain, const int *augmented);
 char *report_json(const report *r);
 char *report_markdown(const report *r);
+
+/* Writes text (which it frees) to dir/name atomically; false with a message naming the file. */
+bool report_write_text(const char *dir, const char *name, char *text, char *err, size_t errlen);
 
 #endif

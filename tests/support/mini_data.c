@@ -1,0 +1,17 @@
+#include "mini_data.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "claug/data/dataset.h"
+
+const char *mini_data(const char *name, int ntrain, int ntest) {
+    static char path[1024];
+    snprintf(path, sizeof path, "%s", scratch_dir(name));
+    char *cmd = xasprintf("sh '%s/tests/scripts/mini_data.sh' '%s' '%s' %d %d", CLAUG_SOURCE_DIR, dataset_default_dir(),
+                          path, ntrain, ntest);
+    if (system(cmd) != 0) die(1, "%s failed", cmd);
+    free(cmd);
+    return path;
+}
