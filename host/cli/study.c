@@ -50,7 +50,8 @@ static void plan_from_options(plan *p, const claug_opts *o, const dataset *ds) {
     p->nseeds = o->seeds;
     p->seeds = xmalloc((size_t)p->nseeds * sizeof *p->seeds);
     for (int j = 0; j < p->nseeds; j++) p->seeds[j] = o->seed + (uint64_t)j;
-    model_layers(o->model ? o->model : "seed", &(int){0}, &p->model);
+    int nl;
+    free(model_layers(o->model ? o->model : "seed", &nl, &p->model));
     p->augmentation = aug_config_describe(&o->aug);
     p->batch_size = o->batch_size;
     p->lr = o->lr;

@@ -63,7 +63,7 @@ static void format_p(char *buf, size_t len, double p) {
     if (p < 0.001)
         snprintf(buf, len, "p < 0.001");
     else
-        snprintf(buf, len, "p = %.2g", p);
+        snprintf(buf, len, "p = %.3g", p);
 }
 
 /* One clause: what augmentation does to a metric, given the paired differences' statistics.
