@@ -26,6 +26,7 @@ static int *parse_sizes(const char *list, int available, int *n) {
             die(EXIT_USAGE, "--sizes '%s': '%.*s' is not a whole number from 1 to 100000000", list, (int)len, s);
         if (v > available) die(EXIT_USAGE, "--sizes: %d is more than the %d training images", v, available);
         if (*n && v <= sizes[*n - 1]) die(EXIT_USAGE, "--sizes '%s': sizes must be distinct and ascending", list);
+        if (*n == STUDY_MAX_GRID) die(EXIT_USAGE, "--sizes: at most %d sizes", STUDY_MAX_GRID);
         sizes[(*n)++] = v;
         if (!s[len]) break;
         s += len + 1;

@@ -115,6 +115,12 @@ bool plan_from_json(plan *p, const char *path, char *err, size_t errlen) {
         if (v) fail_with(err, errlen, path, "not a claug study file (a member is missing or of the wrong type)");
         goto done;
     }
+    /* The command line's bounds, checked before any conversion or allocation they size. */
+    if (!(bs->number >= 1 && bs->number <= 8192 && bs->number == floor(bs->number)) || sizes->count > STUDY_MAX_GRID ||
+        seeds->count > STUDY_MAX_GRID) {
+        fail_with(err, errlen, path, "batch_size, sizes or seeds out of range");
+        goto done;
+    }
     p->model = xstrdup(model->string);
     p->augmentation = xstrdup(aug->string);
     p->batch_size = (int)bs->number;

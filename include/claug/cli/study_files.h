@@ -13,6 +13,8 @@
 
 /* Seeds are JSON numbers in study.json and the cells: exact below 2^53. */
 #define STUDY_MAX_SEED 9007199254740992.0
+/* At most this many sizes, and seeds (--seeds' bound), in a study. */
+enum { STUDY_MAX_GRID = 1000 };
 
 typedef struct {
     int index, size, epochs;
