@@ -76,15 +76,9 @@ static void killed_then_resumed(double delay) {
     CHECK(train(&err, a) == 0, "kill: uninterrupted training failed: %s", err);
     free(err);
     unlink(ck);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(sink_path("checkpoint-kill"), "w", stdout) || !freopen(sink_path("checkpoint-kill-err"), "w", stderr))
-            _exit(126);
-        execl(CLAUG_BIN, CLAUG_BIN, "train", "--data", data, "--train-size", "400", "--seed", "9", "--quiet",
-              "--epochs", "4", "--rotation-range", "10", "--checkpoint", ck, (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid = start_claug((const char *[]){"train", "--data", data, "--train-size", "400", "--seed", "9", "--quiet",
+                                             "--epochs", "4", "--rotation-range", "10", "--checkpoint", ck, NULL},
+                            "checkpoint-kill");
     struct timespec ts = {(time_t)delay, (long)((delay - (time_t)delay) * 1e9)};
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);

@@ -156,15 +156,7 @@ static double seconds_since(const struct timespec *t0) {
 }
 
 static pid_t start_study(const char *out, const char *shard) {
-    fflush(stdout); /* or the child's freopen writes the parent's pending output a second time */
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(sink_path("study-bg"), "w", stdout) || !freopen(sink_path("study-bg-err"), "w", stderr)) _exit(126);
-        const char *args[] = {CLAUG_BIN, STUDY_ARGS, "--out", out, shard ? "--shard" : NULL, shard, NULL};
-        execv(CLAUG_BIN, (char **)args);
-        _exit(127);
-    }
-    return pid;
+    return start_claug((const char *[]){STUDY_ARGS, "--out", out, shard ? "--shard" : NULL, shard, NULL}, "study-bg");
 }
 
 static void no_leftovers(const char *dir) {

@@ -118,6 +118,26 @@ int run_claug(char **out, char **err, const char *const *args) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int start_claug(const char *const *args, const char *name) {
+    size_t n = 0;
+    while (args[n]) n++;
+    const char **argv = xcalloc(n + 2, sizeof *argv);
+    argv[0] = CLAUG_BIN;
+    for (size_t i = 0; i < n; i++) argv[i + 1] = args[i];
+    char *err_name = xasprintf("%s-err", name);
+    fflush(stdout); /* or the child's freopen writes the parent's pending output a second time */
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(sink_path(name), "w", stdout) || !freopen(sink_path(err_name), "w", stderr)) _exit(126);
+        execv(CLAUG_BIN, (char **)argv);
+        _exit(127);
+    }
+    free(err_name);
+    free(argv);
+    return pid;
+}
+
 const char *scratch_dir(const char *name) {
     static char path[1024];
     snprintf(path, sizeof path, "%s/%s", CLAUG_TEST_TMP, name);

@@ -36,6 +36,10 @@ int check_done(const char *name);
  * 128 + signal if it was killed. */
 int run_claug(char **out, char **err, const char *const *args);
 
+/* Starts the claug binary with args (NULL-terminated) in the background, its stdout and stderr
+ * into sink_path(name) and sink_path(name)-err, for a test that signals or waits for it itself.
+ * Returns its pid. */
+int start_claug(const char *const *args, const char *name);
 /* A whole file the test itself wrote or expects (read_file without the caller's cap); NULL when
  * it cannot be read. */
 char *slurp(const char *path, size_t *len);
