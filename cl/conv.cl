@@ -1,7 +1,7 @@
 /* conv.cl -- convolution kernels for claug (OpenCL C 1.2).
  *
  * All tensors are NCHW float32; convolutions are "valid", stride 1, any CI, CO, K, H, W.
- * OH = H-K+1, OW = W-K+1, OHW = OH*OW, T = CI*K*K (taps), CO8 = CO rounded up to 8.
+ * OH = H-K+1, OW = W-K+1, OHW = OH*OW, T = CI*K*K (taps), COV = CO rounded up to CONV_VW (8 or 16).
  * The host rounds every global size up to the work-group size; surplus work-items are guarded.
  * Index arithmetic assumes that every tensor has fewer than 2^31 elements.
  *
@@ -10,32 +10,36 @@
  * of the zero-padded output gradient with the flipped, transposed weights.
  *
  * Kernels and global sizes (1-D unless stated):
- *   conv_fwd           ceil(N*OHW / CONV_TP) * ceil(CO8/8 / CONV_CB)
- *   conv_bwd_w         nsplit * (ceil(T / CONV_WT) + 1) * ceil(CO8/8 / CONV_WCB)
+ *   conv_fwd           ceil(N*OHW / CONV_TP) * ceil(COV/CONV_VW / CONV_CB)
+ *   conv_bwd_w         nsplit * (ceil(T / CONV_WT) + 1) * ceil(COV/CONV_VW / CONV_WCB)
  *   conv_fwd_lm        2-D (ceil(N*OHW / CONV_LM_TM) * CONV_LM_TM/CONV_LM_RM,
- *                           ceil(CO8 / CONV_LM_TN) * CONV_LM_TN/CONV_LM_RN),
+ *                           ceil(COV / CONV_LM_TN) * CONV_LM_TN/CONV_LM_RN),
  *                      local (CONV_LM_TM/CONV_LM_RM, CONV_LM_TN/CONV_LM_RN)
- *   conv_bwd_w_lm      3-D (ceil(CO8 / CONV_LM_TN) * CONV_LM_TN/CONV_LM_RN,
+ *   conv_bwd_w_lm      3-D (ceil(COV / CONV_LM_TN) * CONV_LM_TN/CONV_LM_RN,
  *                           ceil((T+1) / CONV_LM_TM) * CONV_LM_TM/CONV_LM_RM, nsplit),
  *                      local (CONV_LM_TN/CONV_LM_RN, CONV_LM_TM/CONV_LM_RM, 1)
- *   conv_w_prep        CO8 * CI8 * K*K
- *   conv_bwd_prep      N * CO8/8 * (OH + 2P), P = need_dx ? K-1 : 0
+ *   conv_w_prep        COV * CIV * K*K
+ *   conv_bwd_prep      N * COV/8 * (OH + 2P), P = need_dx ? K-1 : 0
  *   conv_bwd_w_finish  CO * (T+1)
  *
  * Tunables (-D build options; include/claug/ops/conv.h's CONV_TUNABLES lists them with their ranges, and
  * the host passes each build only those of the variant it uses; the #ifndef defaults below are
  * that list's CPU column):
- *   CPU variant (conv_fwd, conv_bwd_w): a work-item owns a register tile of float8
+ *   CPU variant (conv_fwd, conv_bwd_w): a work-item owns a register tile of vector
  *   accumulators and streams over the whole reduction; no local memory, no barriers.
  *     CONV_TP    forward: output pixels per work-item, flattened over (n, y, x) so that a tile
  *                may span rows and images
- *     CONV_CB    forward: blocks of 8 output channels per work-item
+ *     CONV_CB    forward: blocks of CONV_VW output channels per work-item
  *     CONV_WT    weight gradient: taps (ci, kh, kw) per work-item
- *     CONV_WCB   weight gradient: blocks of 8 output channels per work-item
+ *     CONV_WCB   weight gradient: blocks of CONV_VW output channels per work-item
  *     CONV_KFAST kernel size that gets a fully unrolled kw loop in conv_fwd; other sizes
  *                take the generic loop
- *     TP*CB (and WT*WCB) float8 accumulators plus CB weight vectors and one broadcast must
- *     fit the vector registers: 12 accumulators suit AVX2's 16 ymm registers.
+ *     CONV_VW    channels per block (8 or 16): the vector width of the accumulators, 16 where
+ *                the device has 512-bit vectors (an AVX-512 CPU), since a float8 there runs at
+ *                half the FMA rate. The COV layouts (weights, g, dwp) are padded to it in
+ *                both variants, so every kernel of a build takes it.
+ *     TP*CB (and WT*WCB) vector accumulators plus CB weight vectors and one broadcast must
+ *     fit the vector registers: 12 accumulators suit AVX2's 16 ymm registers, AVX-512 has 32.
  *     Any local size works; `claug tune` measures the best on each device.
  *   GPU variant (conv_fwd_lm, conv_bwd_w_lm): local-memory tiled implicit GEMM.
  *     CONV_LM_TM  forward: output pixels per work-group tile;
@@ -65,6 +69,21 @@
 #ifndef CONV_KFAST
 #define CONV_KFAST 3
 #endif
+#ifndef CONV_VW
+#define CONV_VW 8
+#endif
+#if CONV_VW == 8
+typedef float8 floatv;
+#define vloadv vload8
+#define vstorev vstore8
+#elif CONV_VW == 16
+typedef float16 floatv;
+#define vloadv vload16
+#define vstorev vstore16
+#else
+#error "CONV_VW must be 8 or 16"
+#endif
+#define ROUNDV(n) (((n) + CONV_VW - 1) / CONV_VW * CONV_VW)
 #ifndef CONV_LM_TM
 #define CONV_LM_TM 64
 #endif
@@ -89,19 +108,19 @@
 /* CPU variant                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-/* One tap of a forward register tile: CB float8 weight loads, TP scalar input loads broadcast to
+/* One tap of a forward register tile: CB vector weight loads, TP scalar input loads broadcast to
  * all lanes, TP*CB FMAs. xp[i] + xo is the input value of pixel i for this tap. */
-__attribute__((always_inline)) inline void conv_fwd_tap(float8 *acc, const __global float **xp,
-                                                        int xo, const __global float8 *wv,
+__attribute__((always_inline)) inline void conv_fwd_tap(floatv *acc, const __global float **xp,
+                                                        int xo, const __global floatv *wv,
                                                         const int *blk)
 {
-    float8 w8[CONV_CB];
+    floatv w8[CONV_CB];
 #pragma unroll
     for (int j = 0; j < CONV_CB; ++j)
         w8[j] = wv[blk[j]];
 #pragma unroll
     for (int i = 0; i < CONV_TP; ++i) {
-        const float8 xv = (float8)(xp[i][xo]);
+        const floatv xv = (floatv)(xp[i][xo]);
 #pragma unroll
         for (int j = 0; j < CONV_CB; ++j)
             acc[i * CONV_CB + j] = fma(xv, w8[j], acc[i * CONV_CB + j]);
@@ -113,8 +132,8 @@ __attribute__((always_inline)) inline void conv_fwd_tap(float8 *acc, const __glo
  * blk[] so that the CB weight vectors of a tap are fixed offsets from one pointer (that saves
  * the general-purpose registers the TP input pointers need), and kw is fully unrolled for the
  * common kernel size; both were worth about 15% on PoCL. */
-__attribute__((always_inline)) inline void conv_fwd_tile(float8 *acc, const __global float **xp,
-                                                         const __global float8 *wv, const int *blk,
+__attribute__((always_inline)) inline void conv_fwd_tile(floatv *acc, const __global float **xp,
+                                                         const __global floatv *wv, const int *blk,
                                                          int CI, int K, int W, int HW, int nb)
 {
     int xo = 0;
@@ -132,18 +151,18 @@ __attribute__((always_inline)) inline void conv_fwd_tile(float8 *acc, const __gl
     }
 }
 
-/* Work-item = CONV_TP output pixels x CONV_CB blocks of 8 output channels (channel group cg),
+/* Work-item = CONV_TP output pixels x CONV_CB blocks of CONV_VW output channels (channel group cg),
  * accumulated in registers over all CI*K*K taps. The channel group varies fastest across
  * work-items so that neighbours share input pixels. */
 __kernel void conv_fwd(__global float *y,          /* (N, CO, OH, OW) */
                        __global const float *x,    /* (N, CI, H, W) */
-                       __global const float *wt,   /* (CI*K*K, CO8), zero padded columns */
+                       __global const float *wt,   /* (CI*K*K, COV), zero padded columns */
                        __global const float *bias, /* (CO), read only when has_bias */
                        int N, int CI, int H, int W, int CO, int K, int has_bias, int relu)
 {
     const int OH = H - K + 1, OW = W - K + 1, OHW = OH * OW, HW = H * W;
     const int NP = N * OHW;
-    const int nb = (CO + 7) >> 3;
+    const int nb = (CO + CONV_VW - 1) / CONV_VW;
     const int ncg = (nb + CONV_CB - 1) / CONV_CB;
     const int gid = get_global_id(0);
     if (gid >= ((NP + CONV_TP - 1) / CONV_TP) * ncg)
@@ -170,13 +189,13 @@ __kernel void conv_fwd(__global float *y,          /* (N, CO, OH, OW) */
         }
     }
 
-    float8 acc[CONV_TP * CONV_CB];
+    floatv acc[CONV_TP * CONV_CB];
 #pragma unroll
     for (int a = 0; a < CONV_TP * CONV_CB; ++a)
-        acc[a] = (float8)(0.0f);
+        acc[a] = (floatv)(0.0f);
 
     /* The tile computes blocks b0..b0+CB-1; the last group is shifted down to stay inside the
-     * CO8 columns (overlapping its neighbour, whose blocks it then does not store). With fewer
+     * COV columns (overlapping its neighbour, whose blocks it then does not store). With fewer
      * than CB blocks in all, out-of-range blocks repeat the last one instead. */
     const int b0 = max(min(cg * CONV_CB, nb - CONV_CB), 0);
     int blk[CONV_CB];
@@ -184,46 +203,39 @@ __kernel void conv_fwd(__global float *y,          /* (N, CO, OH, OW) */
 #pragma unroll
         for (int j = 0; j < CONV_CB; ++j)
             blk[j] = j;
-        conv_fwd_tile(acc, xp, (const __global float8 *)wt + b0, blk, CI, K, W, HW, nb);
+        conv_fwd_tile(acc, xp, (const __global floatv *)wt + b0, blk, CI, K, W, HW, nb);
     } else {
 #pragma unroll
         for (int j = 0; j < CONV_CB; ++j)
             blk[j] = min(j, nb - 1);
-        conv_fwd_tile(acc, xp, (const __global float8 *)wt, blk, CI, K, W, HW, nb);
+        conv_fwd_tile(acc, xp, (const __global floatv *)wt, blk, CI, K, W, HW, nb);
     }
 
 #pragma unroll
     for (int j = 0; j < CONV_CB; ++j) {
-        const int co0 = (b0 + j) * 8;
+        const int co0 = (b0 + j) * CONV_VW;
         if (b0 + j < cg * CONV_CB || j >= nb)
             continue;
-        float8 b8 = (float8)(0.0f);
-        if (has_bias) {
-            const int l = CO - 1;
-            b8 = (float8)(bias[min(co0, l)], bias[min(co0 + 1, l)], bias[min(co0 + 2, l)],
-                          bias[min(co0 + 3, l)], bias[min(co0 + 4, l)], bias[min(co0 + 5, l)],
-                          bias[min(co0 + 6, l)], bias[min(co0 + 7, l)]);
-        }
+        float bl[CONV_VW];
+#pragma unroll
+        for (int c = 0; c < CONV_VW; ++c)
+            bl[c] = has_bias ? bias[min(co0 + c, CO - 1)] : 0.0f;
+        const floatv b8 = vloadv(0, bl);
         int n = n0, r = r0;
 #pragma unroll
         for (int i = 0; i < CONV_TP; ++i) {
             if (n < N) {
-                float8 o = acc[i * CONV_CB + j] + b8;
+                floatv o = acc[i * CONV_CB + j] + b8;
                 if (relu)
-                    o = fmax(o, (float8)(0.0f));
+                    o = fmax(o, (floatv)(0.0f));
                 __global float *yp = y + ((size_t)n * CO + co0) * OHW + r;
-                if (co0 + 8 <= CO) {
-                    yp[0] = o.s0;
-                    yp[OHW] = o.s1;
-                    yp[2 * OHW] = o.s2;
-                    yp[3 * OHW] = o.s3;
-                    yp[4 * OHW] = o.s4;
-                    yp[5 * OHW] = o.s5;
-                    yp[6 * OHW] = o.s6;
-                    yp[7 * OHW] = o.s7;
+                float v[CONV_VW];
+                vstorev(o, 0, v);
+                if (co0 + CONV_VW <= CO) {
+#pragma unroll
+                    for (int c = 0; c < CONV_VW; ++c)
+                        yp[c * OHW] = v[c];
                 } else {
-                    float v[8];
-                    vstore8(o, 0, v);
                     for (int c = 0; c < CO - co0; ++c)
                         yp[c * OHW] = v[c];
                 }
@@ -241,8 +253,8 @@ __kernel void conv_fwd(__global float *y,          /* (N, CO, OH, OW) */
  * input is addressed through one pointer per tap and image row, with the column as the only
  * index: computing int offsets per pixel instead made LLVM hoist all loads and spill
  * accumulators (23% slower). */
-__attribute__((always_inline)) inline void conv_bwd_w_tile(float8 *acc, const __global float *x,
-                                                           const __global float8 *g8,
+__attribute__((always_inline)) inline void conv_bwd_w_tile(floatv *acc, const __global float *x,
+                                                           const __global floatv *g8,
                                                            const int *blk, const int *toff, int n0,
                                                            int n1, int CI, int HW, int W, int OH,
                                                            int OW, int nb)
@@ -254,13 +266,13 @@ __attribute__((always_inline)) inline void conv_bwd_w_tile(float8 *acc, const __
             for (int i = 0; i < CONV_WT; ++i)
                 xr[i] = x + (size_t)n * CI * HW + oy * W + toff[i];
             for (int ox = 0; ox < OW; ++ox, g8 += nb) {
-                float8 gv[CONV_WCB];
+                floatv gv[CONV_WCB];
 #pragma unroll
                 for (int j = 0; j < CONV_WCB; ++j)
                     gv[j] = g8[blk[j]];
 #pragma unroll
                 for (int i = 0; i < CONV_WT; ++i) {
-                    const float8 xv = (float8)(xr[i][ox]);
+                    const floatv xv = (floatv)(xr[i][ox]);
 #pragma unroll
                     for (int j = 0; j < CONV_WCB; ++j)
                         acc[i * CONV_WCB + j] = fma(xv, gv[j], acc[i * CONV_WCB + j]);
@@ -270,18 +282,18 @@ __attribute__((always_inline)) inline void conv_bwd_w_tile(float8 *acc, const __
     }
 }
 
-/* Work-item = CONV_WT taps x CONV_WCB blocks of 8 channels of one split, looping over all
- * pixels of the split: per pixel WCB float8 loads of g, WT broadcast loads of x, WT*WCB FMAs.
+/* Work-item = CONV_WT taps x CONV_WCB blocks of CONV_VW channels of one split, looping over all
+ * pixels of the split: per pixel WCB floatv loads of g, WT broadcast loads of x, WT*WCB FMAs.
  * One extra tap tile per split computes the bias row (a plain sum of g), so the hot loop has
  * no per-tap special case. */
-__kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
+__kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, COV) */
                          __global const float *x, /* (N, CI, H, W) */
-                         __global const float *g, /* (N, OH*OW, CO8) */
+                         __global const float *g, /* (N, OH*OW, COV) */
                          int N, int CI, int H, int W, int CO, int K, int nsplit)
 {
     const int OH = H - K + 1, OW = W - K + 1, OHW = OH * OW, HW = H * W, KK = K * K;
     const int T = CI * KK;
-    const int nb = (CO + 7) >> 3;
+    const int nb = (CO + CONV_VW - 1) / CONV_VW;
     const int ncg = (nb + CONV_WCB - 1) / CONV_WCB;
     const int ntt = (T + CONV_WT - 1) / CONV_WT + 1;
     const int gid = get_global_id(0);
@@ -295,14 +307,14 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) *
     /* Channel blocks as in conv_fwd: the last group is shifted down, and with fewer than WCB
      * blocks in all the missing ones repeat the last. */
     const int b0 = max(min(cg * CONV_WCB, nb - CONV_WCB), 0);
-    const __global float8 *g8 = (const __global float8 *)g + (size_t)n0 * OHW * nb;
-    __global float *out = dwp + (size_t)s * (T + 1) * (nb * 8);
+    const __global floatv *g8 = (const __global floatv *)g + (size_t)n0 * OHW * nb;
+    __global float *out = dwp + (size_t)s * (T + 1) * (nb * CONV_VW);
 
     if (tt == ntt - 1) {
-        float8 sb[CONV_WCB];
+        floatv sb[CONV_WCB];
 #pragma unroll
         for (int j = 0; j < CONV_WCB; ++j)
-            sb[j] = (float8)(0.0f);
+            sb[j] = (floatv)(0.0f);
         for (int q = 0; q < (n1 - n0) * OHW; ++q, g8 += nb) {
 #pragma unroll
             for (int j = 0; j < CONV_WCB; ++j)
@@ -311,7 +323,7 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) *
 #pragma unroll
         for (int j = 0; j < CONV_WCB; ++j)
             if (b0 + j >= cg * CONV_WCB && j < nb)
-                vstore8(sb[j], 0, out + (size_t)T * (nb * 8) + (b0 + j) * 8);
+                vstorev(sb[j], 0, out + (size_t)T * (nb * CONV_VW) + (b0 + j) * CONV_VW);
         return;
     }
 
@@ -325,10 +337,10 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) *
         toff[i] = ci * HW + kh * W + (t - ci * KK - kh * K);
     }
 
-    float8 acc[CONV_WT * CONV_WCB];
+    floatv acc[CONV_WT * CONV_WCB];
 #pragma unroll
     for (int a = 0; a < CONV_WT * CONV_WCB; ++a)
-        acc[a] = (float8)(0.0f);
+        acc[a] = (floatv)(0.0f);
     int blk[CONV_WCB];
     if (nb >= CONV_WCB) {
 #pragma unroll
@@ -348,7 +360,7 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) *
 #pragma unroll
         for (int j = 0; j < CONV_WCB; ++j)
             if (t < T && b0 + j >= cg * CONV_WCB && j < nb)
-                vstore8(acc[i * CONV_WCB + j], 0, out + (size_t)t * (nb * 8) + (b0 + j) * 8);
+                vstorev(acc[i * CONV_WCB + j], 0, out + (size_t)t * (nb * CONV_VW) + (b0 + j) * CONV_VW);
     }
 }
 
@@ -382,7 +394,7 @@ __attribute__((always_inline)) inline void lm_chunk(float acc[CONV_LM_RM][CONV_L
 __kernel __attribute__((reqd_work_group_size(CONV_LM_WM, CONV_LM_WN, 1)))
 void conv_fwd_lm(__global float *y,          /* (N, CO, OH, OW) */
                  __global const float *x,    /* (N, CI, H, W) */
-                 __global const float *wt,   /* (CI*K*K, CO8), zero padded columns */
+                 __global const float *wt,   /* (CI*K*K, COV), zero padded columns */
                  __global const float *bias, /* (CO), read only when has_bias */
                  int N, int CI, int H, int W, int CO, int K, int has_bias, int relu)
 {
@@ -392,7 +404,7 @@ void conv_fwd_lm(__global float *y,          /* (N, CO, OH, OW) */
     __local int toff[CONV_LM_KC];  /* -1: tap past the end */
 
     const int OH = H - K + 1, OW = W - K + 1, OHW = OH * OW, HW = H * W, KK = K * K;
-    const int NP = N * OHW, T = CI * KK, CO8 = ((CO + 7) >> 3) * 8;
+    const int NP = N * OHW, T = CI * KK, COV = ROUNDV(CO);
     const int tm = get_local_id(0), tn = get_local_id(1);
     const int lid = tn * CONV_LM_WM + tm;
     const int p0 = get_group_id(0) * CONV_LM_TM, c0 = get_group_id(1) * CONV_LM_TN;
@@ -422,7 +434,7 @@ void conv_fwd_lm(__global float *y,          /* (N, CO, OH, OW) */
         }
         for (int e = lid; e < CONV_LM_KC * CONV_LM_TN; e += CONV_LM_NT) {
             const int kk = e / CONV_LM_TN, c = e - kk * CONV_LM_TN, t = t0 + kk;
-            ws[kk][c] = (t < T && c0 + c < CO8) ? wt[(size_t)t * CO8 + c0 + c] : 0.0f;
+            ws[kk][c] = (t < T && c0 + c < COV) ? wt[(size_t)t * COV + c0 + c] : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         lm_chunk(acc, xs, ws, tm, tn);
@@ -446,9 +458,9 @@ void conv_fwd_lm(__global float *y,          /* (N, CO, OH, OW) */
  * because g rows and dwp rows are contiguous in co. Tap offsets (once) and pixel bases (per
  * chunk) are tabulated in local memory so that the gathers do no divisions. */
 __kernel __attribute__((reqd_work_group_size(CONV_LM_WN, CONV_LM_WM, 1)))
-void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
+void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, COV) */
                    __global const float *x, /* (N, CI, H, W) */
-                   __global const float *g, /* (N, OH*OW, CO8) */
+                   __global const float *g, /* (N, OH*OW, COV) */
                    int N, int CI, int H, int W, int CO, int K, int nsplit)
 {
     __local float xs[CONV_LM_KC][CONV_LM_TM];
@@ -457,7 +469,7 @@ void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
     __local int pbase[CONV_LM_KC]; /* -1: pixel past the end of the split */
 
     const int OH = H - K + 1, OW = W - K + 1, OHW = OH * OW, HW = H * W, KK = K * K;
-    const int T = CI * KK, CO8 = ((CO + 7) >> 3) * 8;
+    const int T = CI * KK, COV = ROUNDV(CO);
     const int tn = get_local_id(0), tm = get_local_id(1);
     const int lid = tm * CONV_LM_WN + tn;
     const int c0 = get_group_id(0) * CONV_LM_TN, t0 = get_group_id(1) * CONV_LM_TM;
@@ -488,19 +500,19 @@ void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
         }
         for (int e = lid; e < CONV_LM_KC * CONV_LM_TN; e += CONV_LM_NT) {
             const int kk = e / CONV_LM_TN, c = e - kk * CONV_LM_TN, q = qc + kk;
-            gs[kk][c] = (q < q1 && c0 + c < CO8) ? g[(size_t)q * CO8 + c0 + c] : 0.0f;
+            gs[kk][c] = (q < q1 && c0 + c < COV) ? g[(size_t)q * COV + c0 + c] : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         lm_chunk(acc, xs, gs, tm, tn);
     }
 
-    __global float *out = dwp + (size_t)s * (T + 1) * CO8;
+    __global float *out = dwp + (size_t)s * (T + 1) * COV;
     for (int i = 0; i < CONV_LM_RM; ++i) {
         const int t = t0 + tm + i * CONV_LM_WM;
         for (int j = 0; j < CONV_LM_RN; ++j) {
             const int co = c0 + tn + j * CONV_LM_WN;
-            if (t <= T && co < CO8)
-                out[(size_t)t * CO8 + co] = acc[i][j];
+            if (t <= T && co < COV)
+                out[(size_t)t * COV + co] = acc[i][j];
         }
     }
 }
@@ -509,45 +521,45 @@ void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, CO8) */
 /* Layout helpers (both variants)                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-/* One work-item per (co, ci) pair of the padded CO8 x CI8 grid and tap; global size
- * CO8*CI8*K*K. Writes every element of both outputs, padding included. */
-__kernel void conv_w_prep(__global float *wt,      /* (CI*K*K, CO8) */
-                          __global float *wf,      /* (CO*K*K, CI8) */
+/* One work-item per (co, ci) pair of the padded COV x CIV grid and tap; global size
+ * COV*CIV*K*K. Writes every element of both outputs, padding included. */
+__kernel void conv_w_prep(__global float *wt,      /* (CI*K*K, COV) */
+                          __global float *wf,      /* (CO*K*K, CIV) */
                           __global const float *w, /* (CO, CI, K, K) */
                           int CI, int CO, int K)
 {
-    const int KK = K * K, CO8 = ((CO + 7) >> 3) * 8, CI8 = ((CI + 7) >> 3) * 8;
+    const int KK = K * K, COV = ROUNDV(CO), CIV = ROUNDV(CI);
     const int gid = get_global_id(0);
-    if (gid >= CO8 * CI8 * KK)
+    if (gid >= COV * CIV * KK)
         return;
-    const int co = gid % CO8;
-    const int kk = (gid / CO8) % KK;
-    const int ci = gid / (CO8 * KK);
+    const int co = gid % COV;
+    const int kk = (gid / COV) % KK;
+    const int ci = gid / (COV * KK);
     if (ci < CI)
-        wt[(ci * KK + kk) * CO8 + co] = co < CO ? w[(co * CI + ci) * KK + kk] : 0.0f;
+        wt[(ci * KK + kk) * COV + co] = co < CO ? w[(co * CI + ci) * KK + kk] : 0.0f;
     if (co < CO)
-        wf[(co * KK + kk) * CI8 + ci] = ci < CI ? w[(co * CI + ci) * KK + (KK - 1 - kk)] : 0.0f;
+        wf[(co * KK + kk) * CIV + ci] = ci < CI ? w[(co * CI + ci) * KK + (KK - 1 - kk)] : 0.0f;
 }
 
 /* One work-item per (n, block of 8 channels, row of the padded plane); global size
- * N * (CO8/8) * PH with PH = OH + 2P, P = need_dx ? K-1 : 0. A work-item walks its row so that
+ * N * (COV/8) * PH with PH = OH + 2P, P = need_dx ? K-1 : 0. A work-item walks its row so that
  * each of its 8 dy/y/gpad channel streams is read or written contiguously, and it writes a whole
  * float8 of g per pixel. */
-__kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, CO8) */
+__kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, COV) */
                             __global float *gpad,     /* (N, CO, OH+2(K-1), OW+2(K-1)) */
                             __global const float *dy, /* (N, CO, OH, OW) */
                             __global const float *y,  /* (N, CO, OH, OW), post-relu output */
                             int N, int CO, int OH, int OW, int K, int relu, int need_dx)
 {
     const int P = need_dx ? K - 1 : 0, PH = OH + 2 * P, PW = OW + 2 * P, OHW = OH * OW;
-    const int nb = (CO + 7) >> 3;
+    const int COV = ROUNDV(CO), nb = COV / 8;
     const int gid = get_global_id(0);
     if (gid >= N * nb * PH)
         return;
     const int py = gid % PH;
     const int b = (gid / PH) % nb;
     const int n = gid / (PH * nb);
-    const int oy = py - P, co0 = b * 8, nc = min(8, CO - co0);
+    const int oy = py - P, co0 = b * 8, nc = min(8, CO - co0); /* nc <= 0: a block of padding */
     __global float *gp = gpad + ((size_t)n * CO + co0) * (PH * PW) + py * PW;
 
     if (oy < 0 || oy >= OH) {
@@ -555,6 +567,12 @@ __kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, CO8) */
             for (int c = 0; c < nc; ++c)
                 for (int px = 0; px < PW; ++px)
                     gp[c * (PH * PW) + px] = 0.0f;
+        return;
+    }
+    __global float *grow = g + ((size_t)n * OHW + oy * OW) * COV + co0;
+    if (nc <= 0) {
+        for (int ox = 0; ox < OW; ++ox)
+            vstore8((float8)(0.0f), 0, grow + ox * COV);
         return;
     }
     if (need_dx)
@@ -574,7 +592,6 @@ __kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, CO8) */
         yp[c] = y + o;
         gq[c] = gp + min(c, nc - 1) * (PH * PW) + P;
     }
-    __global float *grow = g + ((size_t)n * OHW + oy * OW) * (nb * 8) + co0;
     for (int ox = 0; ox < OW; ++ox) {
         const float8 d = (float8)(dp[0][ox], dp[1][ox], dp[2][ox], dp[3][ox],
                                   dp[4][ox], dp[5][ox], dp[6][ox], dp[7][ox]);
@@ -583,7 +600,7 @@ __kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, CO8) */
             keep &= isgreater((float8)(yp[0][ox], yp[1][ox], yp[2][ox], yp[3][ox],
                                        yp[4][ox], yp[5][ox], yp[6][ox], yp[7][ox]), (float8)(0.0f));
         const float8 v = select((float8)(0.0f), d, keep);
-        vstore8(v, 0, grow + ox * (nb * 8));
+        vstore8(v, 0, grow + ox * COV);
         if (need_dx) {
             /* Lanes past nc store to the clamped channel before its own lane does, in order. */
             gq[7][ox] = v.s7;
@@ -603,17 +620,17 @@ __kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, CO8) */
  * scheduling. */
 __kernel void conv_bwd_w_finish(__global float *dw,        /* (CO, CI, K, K) */
                                 __global float *db,        /* (CO) */
-                                __global const float *dwp, /* (nsplit, CI*K*K+1, CO8) */
+                                __global const float *dwp, /* (nsplit, CI*K*K+1, COV) */
                                 int CI, int CO, int K, int nsplit)
 {
-    const int R = CI * K * K + 1, CO8 = ((CO + 7) >> 3) * 8;
+    const int R = CI * K * K + 1, COV = ROUNDV(CO);
     const int gid = get_global_id(0);
     if (gid >= CO * R)
         return;
     const int co = gid / R, r = gid - co * R;
     float s = 0.0f;
     for (int k = 0; k < nsplit; ++k)
-        s += dwp[((size_t)k * R + r) * CO8 + co];
+        s += dwp[((size_t)k * R + r) * COV + co];
     if (r < R - 1)
         dw[co * (R - 1) + r] = s;
     else

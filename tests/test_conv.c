@@ -163,10 +163,11 @@ int main(void) {
     tunings[1].local_tiles = false; /* odd register tiles, odd work-group, unrolled K=5 */
     tunings[1].tp = 5, tunings[1].cb = 3, tunings[1].wt = 7, tunings[1].wcb = 3, tunings[1].lws = 7,
     tunings[1].kfast = 5, tunings[1].splits = 2;
+    tunings[1].vw = base.vw == 16 ? 8 : 16; /* both vector widths on every device */
     tunings[2].local_tiles = true; /* the defaults of the local-memory shape */
     tunings[3].local_tiles = true; /* small odd local tiles, a split per image */
     tunings[3].tm = 12, tunings[3].tn = 8, tunings[3].kc = 5, tunings[3].rm = 3, tunings[3].rn = 2,
-    tunings[3].splits = 0;
+    tunings[3].splits = 0, tunings[3].vw = tunings[1].vw;
 
     for (size_t si = 0; si < nshapes; si++) {
         const shape *s = &shapes[si];

@@ -136,6 +136,8 @@ int clrt_list(clrt_devinfo **out) {
             CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_MAX_COMPUTE_UNITS, sizeof v->compute_units, &v->compute_units, NULL));
             CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof v->clock_mhz, &v->clock_mhz, NULL));
             CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof v->mem_align_bits, &v->mem_align_bits, NULL));
+            CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof v->vector_width_float,
+                                     &v->vector_width_float, NULL));
             CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof v->global_mem, &v->global_mem, NULL));
             CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_LOCAL_MEM_SIZE, sizeof v->local_mem, &v->local_mem, NULL));
             CL_CHECK(clGetDeviceInfo(ids[d], CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof v->max_alloc, &v->max_alloc, NULL));

@@ -225,7 +225,7 @@ static void label(char *buf, size_t len, const conv_tuning *t) {
         snprintf(buf, len, "local tiles %dx%d chunk %d, %dx%d per item, splits %s", t->tm, t->tn, t->kc, t->rm, t->rn,
                  splits);
     else
-        snprintf(buf, len, "forward %dx%d, dW %dx%d, work-group %d, splits %s", t->tp, 8 * t->cb, t->wt, 8 * t->wcb,
+        snprintf(buf, len, "forward %dx%d, dW %dx%d, work-group %d, splits %s", t->tp, t->vw * t->cb, t->wt, t->vw * t->wcb,
                  t->lws, splits);
 }
 
@@ -384,14 +384,18 @@ void tune_conv(tune_conv_problem *p, const conv_space *s, const tune_config *cfg
 
 void conv_space_default(conv_space *s, const clrt *rt, bool quick) {
     memset(s, 0, sizeof *s);
-    /* Register tiles: TP pixels x CB blocks of 8 channels, at most 14 float8 accumulators (AVX2
-     * has 16 vector registers; the weights and a broadcast need the rest). */
+    /* Register tiles: TP pixels x CB blocks of vw channels, at most 14 accumulators where the
+     * vectors are 8 wide (AVX2 has 16 vector registers; the weights and a broadcast need the
+     * rest), at most 28 where they are 16 wide (AVX-512 has 32). */
     static const int tiles[][2] = {{6, 2}, {5, 2}, {4, 2}, {4, 3}, {8, 1}, {6, 1}, {5, 1}, {4, 1}};
+    static const int wide_tiles[][2] = {{6, 2}, {8, 2}, {10, 2}, {12, 2}, {14, 2}, {4, 2}, {12, 1}, {6, 1}};
     static const int quick_tiles[][2] = {{6, 2}, {5, 2}};
+    conv_tuning def;
+    conv_tuning_default(&def, rt);
     int nt = quick ? 2 : (int)(sizeof tiles / sizeof tiles[0]);
     if (rt->is_gpu) nt = quick ? 1 : 3; /* the register variant's best few on a CPU, for comparison */
     for (int i = 0; i < nt; i++) {
-        const int *t = quick ? quick_tiles[i] : tiles[i];
+        const int *t = quick ? quick_tiles[i] : def.vw == 16 ? wide_tiles[i] : tiles[i];
         s->fwd[i][0] = s->dw[i][0] = t[0];
         s->fwd[i][1] = s->dw[i][1] = t[1];
     }

@@ -25,14 +25,17 @@ enum {
  * CPU column) and is passed only to the builds of the kernels that use it; one without (NULL) only
  * shapes the launches. */
 #define CONV_TUNABLES(X)                                                                                              \
-    /* Register tiles: 6 pixels x 16 channels = 12 float8 accumulators, the most that stay in AVX2's 16 vector     \
-     * registers beside the weights and a broadcast; measured best on PoCL, as is the work-group of 16.           \
-     * Forward: output pixels x blocks of 8 output channels per work-item. */                                       \
+    /* Register tiles: 6 pixels x 2 blocks of vw channels = 12 vector accumulators, the most that stay in AVX2's  \
+     * 16 vector registers beside the weights and a broadcast; measured best on PoCL, as is the work-group of 16. \
+     * Forward: output pixels x blocks of vw output channels per work-item. */                                       \
     X(tp, "CONV_TP", 6, 6, 1, 16, CONV_REGISTER)                                                                      \
     X(cb, "CONV_CB", 2, 2, 1, 16, CONV_REGISTER)                                                                      \
-    /* Weight gradient: taps x blocks of 8 output channels per work-item. */                                          \
+    /* Weight gradient: taps x blocks of vw output channels per work-item. */                                          \
     X(wt, "CONV_WT", 6, 6, 1, 16, CONV_REGISTER)                                                                      \
     X(wcb, "CONV_WCB", 2, 2, 1, 16, CONV_REGISTER)                                                                    \
+    /* Channels per register block, the accumulators' vector width: 8 or 16; the default is the device's   \
+     * native float vector width (16 on AVX-512, where a float8 FMA runs at half rate), else 8. */             \
+    X(vw, "CONV_VW", 8, 8, 8, 16, CONV_EITHER)                                                                       \
     /* The kernel size whose tap loop is unrolled. */                                                                 \
     X(kfast, "CONV_KFAST", 3, 3, 1, 15, CONV_REGISTER)                                                                \
     /* Their work-group size. */                                                                                      \
@@ -83,16 +86,16 @@ typedef struct {
     size_t lm_fwd_wg[3];   /* the work-groups conv_fwd_lm and conv_bwd_w_lm fix */
     size_t lm_bwd_w_wg[3];
     /* Scratch shared by every layer (grown by conv_layer_init): */
-    cl_mem g;    /* (B, OH*OW, CO8) gradient of the pre-activation, pixel-major */
+    cl_mem g;    /* (B, OH*OW, COV) gradient of the pre-activation, pixel-major; COV: CO rounded up to vw */
     cl_mem gpad; /* (B, CO, OH+2(K-1), OW+2(K-1)) the same, zero padded, for the input gradient */
-    cl_mem dwp;  /* (splits, CI*K*K + 1, CO8) weight and bias gradient per split */
+    cl_mem dwp;  /* (splits, CI*K*K + 1, COV) weight and bias gradient per split */
     size_t g_bytes, gpad_bytes, dwp_bytes;
 } conv_ctx;
 
 typedef struct {
     int CI, H, W, CO, K, relu;
-    cl_mem wt; /* (CI*K*K, CO8) the weights tap-major for the forward */
-    cl_mem wf; /* (CO*K*K, CI8) flipped and transposed, for the input gradient */
+    cl_mem wt; /* (CI*K*K, COV) the weights tap-major for the forward */
+    cl_mem wf; /* (CO*K*K, CIV) flipped and transposed, for the input gradient */
     char tag_fwd[48], tag_dx[48], tag_dw[48];
 } conv_layer;
 

@@ -40,6 +40,7 @@ typedef struct {
     char name[256], vendor[256], driver[256], version[256], c_version[256];
     cl_device_type type;
     cl_uint compute_units, clock_mhz, mem_align_bits;
+    cl_uint vector_width_float; /* CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT */
     cl_ulong global_mem, local_mem, max_alloc;
     size_t max_wg;
 } clrt_devinfo;
