@@ -114,16 +114,16 @@ __attribute__((always_inline)) inline void conv_fwd_tap(floatv *acc, const __glo
                                                         int xo, const __global floatv *wv,
                                                         const int *blk)
 {
-    floatv w8[CONV_CB];
+    floatv wb[CONV_CB];
 #pragma unroll
     for (int j = 0; j < CONV_CB; ++j)
-        w8[j] = wv[blk[j]];
+        wb[j] = wv[blk[j]];
 #pragma unroll
     for (int i = 0; i < CONV_TP; ++i) {
         const floatv xv = (floatv)(xp[i][xo]);
 #pragma unroll
         for (int j = 0; j < CONV_CB; ++j)
-            acc[i * CONV_CB + j] = fma(xv, w8[j], acc[i * CONV_CB + j]);
+            acc[i * CONV_CB + j] = fma(xv, wb[j], acc[i * CONV_CB + j]);
     }
 }
 
@@ -162,7 +162,7 @@ __kernel void conv_fwd(__global float *y,          /* (N, CO, OH, OW) */
 {
     const int OH = H - K + 1, OW = W - K + 1, OHW = OH * OW, HW = H * W;
     const int NP = N * OHW;
-    const int nb = (CO + CONV_VW - 1) / CONV_VW;
+    const int nb = ROUNDV(CO) / CONV_VW;
     const int ncg = (nb + CONV_CB - 1) / CONV_CB;
     const int gid = get_global_id(0);
     if (gid >= ((NP + CONV_TP - 1) / CONV_TP) * ncg)
@@ -220,12 +220,12 @@ __kernel void conv_fwd(__global float *y,          /* (N, CO, OH, OW) */
 #pragma unroll
         for (int c = 0; c < CONV_VW; ++c)
             bl[c] = has_bias ? bias[min(co0 + c, CO - 1)] : 0.0f;
-        const floatv b8 = vloadv(0, bl);
+        const floatv bv = vloadv(0, bl);
         int n = n0, r = r0;
 #pragma unroll
         for (int i = 0; i < CONV_TP; ++i) {
             if (n < N) {
-                floatv o = acc[i * CONV_CB + j] + b8;
+                floatv o = acc[i * CONV_CB + j] + bv;
                 if (relu)
                     o = fmax(o, (floatv)(0.0f));
                 __global float *yp = y + ((size_t)n * CO + co0) * OHW + r;
@@ -254,7 +254,7 @@ __kernel void conv_fwd(__global float *y,          /* (N, CO, OH, OW) */
  * index: computing int offsets per pixel instead made LLVM hoist all loads and spill
  * accumulators (23% slower). */
 __attribute__((always_inline)) inline void conv_bwd_w_tile(floatv *acc, const __global float *x,
-                                                           const __global floatv *g8,
+                                                           const __global floatv *gvp,
                                                            const int *blk, const int *toff, int n0,
                                                            int n1, int CI, int HW, int W, int OH,
                                                            int OW, int nb)
@@ -265,11 +265,11 @@ __attribute__((always_inline)) inline void conv_bwd_w_tile(floatv *acc, const __
 #pragma unroll
             for (int i = 0; i < CONV_WT; ++i)
                 xr[i] = x + (size_t)n * CI * HW + oy * W + toff[i];
-            for (int ox = 0; ox < OW; ++ox, g8 += nb) {
+            for (int ox = 0; ox < OW; ++ox, gvp += nb) {
                 floatv gv[CONV_WCB];
 #pragma unroll
                 for (int j = 0; j < CONV_WCB; ++j)
-                    gv[j] = g8[blk[j]];
+                    gv[j] = gvp[blk[j]];
 #pragma unroll
                 for (int i = 0; i < CONV_WT; ++i) {
                     const floatv xv = (floatv)(xr[i][ox]);
@@ -283,7 +283,7 @@ __attribute__((always_inline)) inline void conv_bwd_w_tile(floatv *acc, const __
 }
 
 /* Work-item = CONV_WT taps x CONV_WCB blocks of CONV_VW channels of one split, looping over all
- * pixels of the split: per pixel WCB floatv loads of g, WT broadcast loads of x, WT*WCB FMAs.
+ * pixels of the split: per pixel WCB vector loads of g, WT broadcast loads of x, WT*WCB FMAs.
  * One extra tap tile per split computes the bias row (a plain sum of g), so the hot loop has
  * no per-tap special case. */
 __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, COV) */
@@ -293,7 +293,7 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, COV) *
 {
     const int OH = H - K + 1, OW = W - K + 1, OHW = OH * OW, HW = H * W, KK = K * K;
     const int T = CI * KK;
-    const int nb = (CO + CONV_VW - 1) / CONV_VW;
+    const int COV = ROUNDV(CO), nb = COV / CONV_VW;
     const int ncg = (nb + CONV_WCB - 1) / CONV_WCB;
     const int ntt = (T + CONV_WT - 1) / CONV_WT + 1;
     const int gid = get_global_id(0);
@@ -307,23 +307,23 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, COV) *
     /* Channel blocks as in conv_fwd: the last group is shifted down, and with fewer than WCB
      * blocks in all the missing ones repeat the last. */
     const int b0 = max(min(cg * CONV_WCB, nb - CONV_WCB), 0);
-    const __global floatv *g8 = (const __global floatv *)g + (size_t)n0 * OHW * nb;
-    __global float *out = dwp + (size_t)s * (T + 1) * (nb * CONV_VW);
+    const __global floatv *gvp = (const __global floatv *)g + (size_t)n0 * OHW * nb;
+    __global float *out = dwp + (size_t)s * (T + 1) * COV;
 
     if (tt == ntt - 1) {
         floatv sb[CONV_WCB];
 #pragma unroll
         for (int j = 0; j < CONV_WCB; ++j)
             sb[j] = (floatv)(0.0f);
-        for (int q = 0; q < (n1 - n0) * OHW; ++q, g8 += nb) {
+        for (int q = 0; q < (n1 - n0) * OHW; ++q, gvp += nb) {
 #pragma unroll
             for (int j = 0; j < CONV_WCB; ++j)
-                sb[j] += g8[min(b0 + j, nb - 1)];
+                sb[j] += gvp[min(b0 + j, nb - 1)];
         }
 #pragma unroll
         for (int j = 0; j < CONV_WCB; ++j)
             if (b0 + j >= cg * CONV_WCB && j < nb)
-                vstorev(sb[j], 0, out + (size_t)T * (nb * CONV_VW) + (b0 + j) * CONV_VW);
+                vstorev(sb[j], 0, out + (size_t)T * COV + (b0 + j) * CONV_VW);
         return;
     }
 
@@ -346,12 +346,12 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, COV) *
 #pragma unroll
         for (int j = 0; j < CONV_WCB; ++j)
             blk[j] = j;
-        conv_bwd_w_tile(acc, x, g8 + b0, blk, toff, n0, n1, CI, HW, W, OH, OW, nb);
+        conv_bwd_w_tile(acc, x, gvp + b0, blk, toff, n0, n1, CI, HW, W, OH, OW, nb);
     } else {
 #pragma unroll
         for (int j = 0; j < CONV_WCB; ++j)
             blk[j] = min(j, nb - 1);
-        conv_bwd_w_tile(acc, x, g8, blk, toff, n0, n1, CI, HW, W, OH, OW, nb);
+        conv_bwd_w_tile(acc, x, gvp, blk, toff, n0, n1, CI, HW, W, OH, OW, nb);
     }
 
 #pragma unroll
@@ -360,7 +360,7 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, COV) *
 #pragma unroll
         for (int j = 0; j < CONV_WCB; ++j)
             if (t < T && b0 + j >= cg * CONV_WCB && j < nb)
-                vstorev(acc[i * CONV_WCB + j], 0, out + (size_t)t * (nb * CONV_VW) + (b0 + j) * CONV_VW);
+                vstorev(acc[i * CONV_WCB + j], 0, out + (size_t)t * COV + (b0 + j) * CONV_VW);
     }
 }
 
