@@ -18,6 +18,8 @@
  *   conv_bwd_w_lm      3-D (ceil(COV / CONV_LM_TN) * CONV_LM_TN/CONV_LM_RN,
  *                           ceil((T+1) / CONV_LM_TM) * CONV_LM_TM/CONV_LM_RM, nsplit),
  *                      local (CONV_LM_TN/CONV_LM_RN, CONV_LM_TM/CONV_LM_RM, 1)
+ *   conv_fwd_px        N * ceil(OH / CONV_PXR) * ceil(CO / CONV_PXC)
+ *   conv_bwd_w_px      nsplit * ceil(T / CONV_PXT) * ceil(CO / CONV_PXWC)
  *   conv_w_prep        COV * CIV * K*K
  *   conv_bwd_prep      N * COV/8 * (OH + 2P), P = need_dx ? K-1 : 0
  *   conv_bwd_w_finish  CO * (T+1)
@@ -41,6 +43,14 @@
  *     TP*CB (and WT*WCB) vector accumulators plus CB weight vectors and one broadcast must
  *     fit the vector registers: 12 accumulators suit AVX2's 16 ymm registers, AVX-512 has 32.
  *     Any local size works; `claug tune` measures the best on each device.
+ *   Pixel-vector kernels (conv_fwd_px, conv_bwd_w_px), the CPU variant's for layers with few
+ *   taps and rows of at least CONV_VW pixels: the vector runs along an output row.
+ *     CONV_PXR   forward: output rows per work-item
+ *     CONV_PXC   forward: output channels per work-item
+ *     CONV_PXT   weight gradient: taps per work-item
+ *     CONV_PXWC  weight gradient: output channels per work-item
+ *     PXR*PXC (and PXT*PXWC) vector accumulators, plus the PXR (PXWC) row vectors and one
+ *     broadcast, must fit the vector registers, as above.
  *   GPU variant (conv_fwd_lm, conv_bwd_w_lm): local-memory tiled implicit GEMM.
  *     CONV_LM_TM  forward: output pixels per work-group tile;
  *                 weight gradient: taps per work-group tile
@@ -71,6 +81,18 @@
 #endif
 #ifndef CONV_VW
 #define CONV_VW 8
+#endif
+#ifndef CONV_PXR
+#define CONV_PXR 2
+#endif
+#ifndef CONV_PXC
+#define CONV_PXC 4
+#endif
+#ifndef CONV_PXT
+#define CONV_PXT 5
+#endif
+#ifndef CONV_PXWC
+#define CONV_PXWC 2
 #endif
 #if CONV_VW == 8
 typedef float8 floatv;
@@ -361,6 +383,188 @@ __kernel void conv_bwd_w(__global float *dwp,     /* (nsplit, CI*K*K + 1, COV) *
         for (int j = 0; j < CONV_WCB; ++j)
             if (t < T && b0 + j >= cg * CONV_WCB && j < nb)
                 vstorev(acc[i * CONV_WCB + j], 0, out + (size_t)t * COV + (b0 + j) * CONV_VW);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Pixel-vector kernels (CPU variant, layers with few taps)                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* With few taps (the first layer: one input channel, 9 taps) the register tiles above spend
+ * more time storing than computing: every output is one scalar store of a transposed channel
+ * vector, against 9 FMAs. Here the vector runs along an output row instead, so loads and stores
+ * are whole contiguous vectors, and the weight gradient reads dy and y as they are (NCHW),
+ * with no conv_bwd_prep. A row of OW >= CONV_VW pixels is cut into ceil(OW / CONV_VW) column
+ * blocks, the last one shifted left to end at the row's end (it overlaps its neighbour). */
+
+/* Column block cb's first pixel. */
+inline int px_col(int cb, int OW) { return min(cb * CONV_VW, OW - CONV_VW); }
+
+/* Work-item = CONV_PXR output rows x CONV_PXC output channels of one image, all column blocks
+ * of the rows in turn (so the overlapping last block is stored by the same work-item, after its
+ * neighbour, with the same values). Every output sums its taps in conv_fwd's order from 0 and
+ * then adds the bias, so the two kernels agree to the bit. Channels vary fastest across
+ * work-items, which then share input rows. */
+__kernel void conv_fwd_px(__global float *y,          /* (N, CO, OH, OW) */
+                          __global const float *x,    /* (N, CI, H, W) */
+                          __global const float *wt,   /* (CI*K*K, COV) */
+                          __global const float *bias, /* (CO), read only when has_bias */
+                          int N, int CI, int H, int W, int CO, int K, int has_bias, int relu)
+{
+    const int OH = H - K + 1, OW = W - K + 1, HW = H * W, COV = ROUNDV(CO);
+    const int ncg = (CO + CONV_PXC - 1) / CONV_PXC, nrg = (OH + CONV_PXR - 1) / CONV_PXR;
+    const int ncb = (OW + CONV_VW - 1) / CONV_VW;
+    const int gid = get_global_id(0);
+    if (gid >= N * nrg * ncg)
+        return;
+    const int cg = gid % ncg, rg = (gid / ncg) % nrg, n = gid / (ncg * nrg);
+    /* Rows and channels past the end repeat the last one; they are not stored. */
+    int oy[CONV_PXR], co[CONV_PXC];
+#pragma unroll
+    for (int r = 0; r < CONV_PXR; ++r)
+        oy[r] = min(rg * CONV_PXR + r, OH - 1);
+#pragma unroll
+    for (int c = 0; c < CONV_PXC; ++c)
+        co[c] = min(cg * CONV_PXC + c, CO - 1);
+    const __global float *xn = x + (size_t)n * CI * HW;
+
+    for (int cb = 0; cb < ncb; ++cb) {
+        const int ox0 = px_col(cb, OW);
+        floatv acc[CONV_PXR * CONV_PXC];
+#pragma unroll
+        for (int a = 0; a < CONV_PXR * CONV_PXC; ++a)
+            acc[a] = (floatv)(0.0f);
+        const __global float *wp = wt;
+        for (int ci = 0; ci < CI; ++ci)
+            for (int kh = 0; kh < K; ++kh)
+                for (int kw = 0; kw < K; ++kw, wp += COV) {
+                    floatv xv[CONV_PXR];
+#pragma unroll
+                    for (int r = 0; r < CONV_PXR; ++r)
+                        xv[r] = vloadv(0, xn + ci * HW + (oy[r] + kh) * W + ox0 + kw);
+#pragma unroll
+                    for (int c = 0; c < CONV_PXC; ++c) {
+                        const floatv wv = (floatv)(wp[co[c]]);
+#pragma unroll
+                        for (int r = 0; r < CONV_PXR; ++r)
+                            acc[r * CONV_PXC + c] = fma(xv[r], wv, acc[r * CONV_PXC + c]);
+                    }
+                }
+#pragma unroll
+        for (int c = 0; c < CONV_PXC; ++c) {
+            if (cg * CONV_PXC + c >= CO)
+                continue;
+            const floatv bv = (floatv)(has_bias ? bias[co[c]] : 0.0f);
+#pragma unroll
+            for (int r = 0; r < CONV_PXR; ++r) {
+                if (rg * CONV_PXR + r >= OH)
+                    continue;
+                floatv o = acc[r * CONV_PXC + c] + bv;
+                if (relu)
+                    o = fmax(o, (floatv)(0.0f));
+                vstorev(o, 0, y + (((size_t)n * CO + co[c]) * OH + oy[r]) * OW + ox0);
+            }
+        }
+    }
+}
+
+/* The lanes' sum, in a fixed order (halves, recursively). */
+inline float px_sum(floatv v)
+{
+#if CONV_VW == 16
+    const float8 h8 = v.lo + v.hi;
+#else
+    const float8 h8 = v;
+#endif
+    const float4 h4 = h8.lo + h8.hi;
+    const float2 h2 = h4.lo + h4.hi;
+    return h2.lo + h2.hi;
+}
+
+/* Work-item = CONV_PXT taps x CONV_PXWC output channels of one split: acc[tap][channel] sums
+ * x(tap at pixel) * g(pixel) over the split's pixels, a vector of a row at a time, with
+ * g = dy masked by the ReLU; the lanes are summed at the end. Tap tile 0 also sums g alone,
+ * the bias row. The overlapping last column block masks the lanes its neighbour counted.
+ * Global size nsplit * ceil(T / CONV_PXT) * ceil(CO / CONV_PXWC). */
+__kernel void conv_bwd_w_px(__global float *dwp,      /* (nsplit, CI*K*K + 1, COV) */
+                            __global const float *x,  /* (N, CI, H, W) */
+                            __global const float *dy, /* (N, CO, OH, OW) */
+                            __global const float *y,  /* (N, CO, OH, OW), post-relu output */
+                            int N, int CI, int H, int W, int CO, int K, int relu, int nsplit)
+{
+    const int OH = H - K + 1, OW = W - K + 1, OHW = OH * OW, HW = H * W, KK = K * K;
+    const int T = CI * KK, COV = ROUNDV(CO);
+    const int ncg = (CO + CONV_PXWC - 1) / CONV_PXWC, ntt = (T + CONV_PXT - 1) / CONV_PXT;
+    const int ncb = (OW + CONV_VW - 1) / CONV_VW;
+    const int gid = get_global_id(0);
+    if (gid >= nsplit * ntt * ncg)
+        return;
+    const int cg = gid % ncg, tt = (gid / ncg) % ntt, s = gid / (ncg * ntt);
+    const int n0 = s * N / nsplit, n1 = (s + 1) * N / nsplit;
+
+    /* Taps and channels past the end repeat the last one; their sums are not stored. */
+    int toff[CONV_PXT], co[CONV_PXWC];
+#pragma unroll
+    for (int i = 0; i < CONV_PXT; ++i) {
+        const int t = min(tt * CONV_PXT + i, T - 1);
+        const int ci = t / KK, kh = (t - ci * KK) / K;
+        toff[i] = ci * HW + kh * W + (t - ci * KK - kh * K);
+    }
+#pragma unroll
+    for (int c = 0; c < CONV_PXWC; ++c)
+        co[c] = min(cg * CONV_PXWC + c, CO - 1);
+
+    floatv acc[CONV_PXT * CONV_PXWC], sb[CONV_PXWC];
+#pragma unroll
+    for (int a = 0; a < CONV_PXT * CONV_PXWC; ++a)
+        acc[a] = (floatv)(0.0f);
+#pragma unroll
+    for (int c = 0; c < CONV_PXWC; ++c)
+        sb[c] = (floatv)(0.0f);
+#if CONV_VW == 16
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    typedef int16 intv;
+#else
+    const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+    typedef int8 intv;
+#endif
+
+    for (int n = n0; n < n1; ++n)
+        for (int oy = 0; oy < OH; ++oy)
+            for (int cb = 0; cb < ncb; ++cb) {
+                const int ox0 = px_col(cb, OW);
+                const intv fresh = lane >= (intv)(cb * CONV_VW - ox0);
+                floatv gv[CONV_PXWC];
+#pragma unroll
+                for (int c = 0; c < CONV_PXWC; ++c) {
+                    const size_t o = ((size_t)n * CO + co[c]) * OHW + oy * OW + ox0;
+                    intv keep = fresh;
+                    if (relu)
+                        keep &= isgreater(vloadv(0, y + o), (floatv)(0.0f));
+                    gv[c] = select((floatv)(0.0f), vloadv(0, dy + o), keep);
+                    sb[c] += gv[c];
+                }
+                const __global float *xr = x + (size_t)n * CI * HW + oy * W + ox0;
+#pragma unroll
+                for (int i = 0; i < CONV_PXT; ++i) {
+                    const floatv xv = vloadv(0, xr + toff[i]);
+#pragma unroll
+                    for (int c = 0; c < CONV_PXWC; ++c)
+                        acc[i * CONV_PXWC + c] = fma(xv, gv[c], acc[i * CONV_PXWC + c]);
+                }
+            }
+
+    __global float *out = dwp + (size_t)s * (T + 1) * COV;
+#pragma unroll
+    for (int c = 0; c < CONV_PXWC; ++c) {
+        if (cg * CONV_PXWC + c >= CO)
+            continue;
+#pragma unroll
+        for (int i = 0; i < CONV_PXT; ++i)
+            if (tt * CONV_PXT + i < T)
+                out[(size_t)(tt * CONV_PXT + i) * COV + co[c]] = px_sum(acc[i * CONV_PXWC + c]);
+        if (tt == 0)
+            out[(size_t)T * COV + co[c]] = px_sum(sb[c]);
     }
 }
 

@@ -142,6 +142,7 @@ int main(void) {
         {3, 5, 9, 11, 13, 3, 0},  /* no relu */
         {2, 1, 28, 28, 32, 3, 1}, /* the seed model's first layer */
         {3, 17, 8, 9, 21, 2, 1},  /* more channels, even kernel */
+        {3, 2, 21, 27, 11, 3, 0}, /* pixel-vector kernels: 18 taps, 25 columns, dx too */
     };
     /* Every path still runs: the unrolled K = 3 (tunings 0, 2) and K = 5 (tuning 1) tap loops
      * and the generic one, partial tiles and reduction chunks, CO above 8 and not a multiple
@@ -151,14 +152,16 @@ int main(void) {
         {2, 3, 6, 7, 5, 3, 1},
         {2, 2, 7, 8, 11, 5, 0},
         {2, 9, 5, 6, 21, 2, 1},
-        {2, 1, 10, 9, 32, 3, 1}, /* the seed model's first layer on a small image */
+        {2, 1, 10, 9, 32, 3, 1},  /* the seed model's first layer on a small image */
+        {2, 2, 7, 19, 11, 3, 1},  /* pixel-vector kernels: 18 taps, 17 columns, dx too */
     };
     const shape *shapes = test_tiny() ? tiny : full;
     size_t nshapes = test_tiny() ? sizeof tiny / sizeof tiny[0] : sizeof full / sizeof full[0];
     conv_tuning base;
     conv_tuning_default(&base, rt);
-    conv_tuning tunings[4];
-    for (int i = 0; i < 4; i++) tunings[i] = base;
+    enum { NT = 5 };
+    conv_tuning tunings[NT];
+    for (int i = 0; i < NT; i++) tunings[i] = base;
     tunings[0].local_tiles = false; /* the defaults of the register-tiled shape */
     tunings[1].local_tiles = false; /* odd register tiles, odd work-group, unrolled K=5 */
     tunings[1].tp = 5, tunings[1].cb = 3, tunings[1].wt = 7, tunings[1].wcb = 3, tunings[1].lws = 7,
@@ -168,6 +171,11 @@ int main(void) {
     tunings[3].local_tiles = true; /* small odd local tiles, a split per image */
     tunings[3].tm = 12, tunings[3].tn = 8, tunings[3].kc = 5, tunings[3].rm = 3, tunings[3].rn = 2,
     tunings[3].splits = 0, tunings[3].vw = tunings[1].vw;
+    /* Register tiles with the pixel-vector kernels on every layer they can take, odd tiles of
+     * them, and tuning 1 with none: every layer takes both register kernel shapes. */
+    tunings[4].local_tiles = false, tunings[4].px = 4096, tunings[4].pxr = 3, tunings[4].pxc = 5,
+    tunings[4].pxt = 4, tunings[4].pxwc = 3, tunings[4].splits = 3, tunings[4].lws = 5;
+    tunings[1].px = 0;
 
     for (size_t si = 0; si < nshapes; si++) {
         const shape *s = &shapes[si];
@@ -180,8 +188,8 @@ int main(void) {
         results want = {xmalloc(ny * 4), xmalloc(nx * 4), xmalloc(nw * 4), xmalloc((size_t)s->CO * 4)};
         ref_conv_forward(want.y, x, w, b, s->B, s->CI, s->H, s->W, s->CO, s->K, s->relu);
         ref_conv_backward(want.dx, want.dw, want.db, dy, x, w, want.y, s->B, s->CI, s->H, s->W, s->CO, s->K, s->relu);
-        results got[4];
-        for (int t = 0; t < 4; t++) {
+        results got[NT];
+        for (int t = 0; t < NT; t++) {
             run_device(rt, &tunings[t], s, x, w, b, dy, &got[t]);
             char what[96];
             const char *names[] = {"y", "dx", "dw", "db"};
@@ -195,11 +203,11 @@ int main(void) {
         }
         /* Each output sums its taps in one fixed order in every shape of the kernel: the forward
          * and the input gradient agree to the bit across tunings and variants. */
-        for (int t = 1; t < 4; t++) {
+        for (int t = 1; t < NT; t++) {
             check_same("y identical across tunings", got[t].y, got[0].y, ny * 4);
             check_same("dx identical across tunings", got[t].dx, got[0].dx, nx * 4);
         }
-        for (int t = 0; t < 4; t++) free_results(&got[t]);
+        for (int t = 0; t < NT; t++) free_results(&got[t]);
         free_results(&want);
         free(x), free(w), free(b), free(dy);
     }

@@ -26,7 +26,12 @@ void conv_tuning_default(conv_tuning *t, const clrt *rt) {
         *conv_tunable_field(t, &conv_tunables[i]) = rt->is_gpu ? conv_tunables[i].gpu : conv_tunables[i].cpu;
     /* A register block as wide as the device's vectors: PoCL reports a native width of 16 floats
      * on AVX-512, where float8 accumulators would leave half of each FMA unused, and 8 on AVX2. */
-    if (!rt->is_gpu && rt->dev.vector_width_float >= 16) t->vw = 16;
+    if (!rt->is_gpu && rt->dev.vector_width_float >= 16) {
+        t->vw = 16;
+        /* AVX-512's 32 registers hold a whole 9-tap row of the weight gradient for 2 channels
+         * (18 accumulators) and 2 rows of 8 channels of the forward. */
+        t->pxc = 8, t->pxt = 9;
+    }
 }
 
 void conv_tuning_options(char *buf, size_t len, const conv_tuning *t) {
@@ -50,11 +55,13 @@ void conv_tuning_describe(char *buf, size_t len, const conv_tuning *t) {
         snprintf(buf, len, "local-memory tiles %dx%d (chunk %d, %dx%d per work-item), weight gradient in %s", t->tm,
                  t->tn, t->kc, t->rm, t->rn, splits);
     else
-        snprintf(buf, len, "register tiles %dx%d forward, %dx%d weight gradient in %s, work-group %d", t->tp,
-                 t->vw * t->cb, t->wt, t->vw * t->wcb, splits, t->lws);
+        snprintf(buf, len,
+                 "register tiles %dx%d forward, %dx%d weight gradient in %s, work-group %d; pixel-vector kernels "
+                 "(%dx%d forward, %dx%d weight gradient) for layers of up to %d taps",
+                 t->tp, t->vw * t->cb, t->wt, t->vw * t->wcb, splits, t->lws, t->pxr, t->pxc, t->pxt, t->pxwc, t->px);
 }
 
-enum { FWD, BWD_W, W_PREP, BWD_PREP, BWD_W_FINISH };
+enum { FWD, BWD_W, W_PREP, BWD_PREP, BWD_W_FINISH, FWD_PX, BWD_W_PX };
 
 /* Whether kernel k of c can run its work-groups on the device (those it fixes, else the
  * tuning's): the driver's limit for one kernel may be below the device's. */
@@ -86,6 +93,10 @@ bool conv_build(conv_ctx *c, clrt *rt, const conv_tuning *t, char *err, size_t e
                            [W_PREP] = "conv_w_prep",
                            [BWD_PREP] = "conv_bwd_prep",
                            [BWD_W_FINISH] = "conv_bwd_w_finish",
+                           /* The pixel-vector kernels belong to the register variant (the list
+                            * ends before them for the other). */
+                           [FWD_PX] = t->local_tiles ? NULL : "conv_fwd_px",
+                           [BWD_W_PX] = t->local_tiles ? NULL : "conv_bwd_w_px",
                            NULL};
     if (!clrt_kernels_try(&c->ks, rt, "conv.cl", opts, names, &log)) {
         snprintf(err, errlen, "conv.cl does not build with %s: %s", opts, log);
@@ -94,9 +105,11 @@ bool conv_build(conv_ctx *c, clrt *rt, const conv_tuning *t, char *err, size_t e
     }
     clrt_kernel_wg(rt, c->ks.k[FWD], c->lm_fwd_wg);
     clrt_kernel_wg(rt, c->ks.k[BWD_W], c->lm_bwd_w_wg);
-    if (kernel_takes(c, FWD, c->lm_fwd_wg, names[FWD], err, errlen) &&
-        kernel_takes(c, BWD_W, c->lm_bwd_w_wg, names[BWD_W], err, errlen))
-        return true;
+    bool ok = kernel_takes(c, FWD, c->lm_fwd_wg, names[FWD], err, errlen) &&
+              kernel_takes(c, BWD_W, c->lm_bwd_w_wg, names[BWD_W], err, errlen);
+    for (int k = FWD_PX; ok && !t->local_tiles && k <= BWD_W_PX; k++)
+        ok = kernel_takes(c, k, NULL, names[k], err, errlen);
+    if (ok) return true;
     conv_release(c);
     return false;
 }
@@ -136,6 +149,7 @@ void conv_layer_init(conv_ctx *c, conv_layer *l, int CI, int H, int W, int CO, i
     memset(l, 0, sizeof *l);
     l->CI = CI, l->H = H, l->W = W, l->CO = CO, l->K = K, l->relu = relu;
     int KK = K * K, OH = H - K + 1, OW = W - K + 1;
+    l->px = !c->tune.local_tiles && CI * KK <= c->tune.px && OW >= c->tune.vw;
     l->wt = clrt_alloc(c->ks.rt, (size_t)CI * KK * roundv(c, CO) * sizeof(float));
     l->wf = clrt_alloc(c->ks.rt, (size_t)CO * KK * roundv(c, CI) * sizeof(float));
     snprintf(l->tag_fwd, sizeof l->tag_fwd, "%s forward", name);
@@ -170,37 +184,66 @@ static void launch_fwd(conv_ctx *c, cl_mem y, cl_mem x, cl_mem wt, cl_mem b, int
 }
 
 void conv_forward(conv_ctx *c, conv_layer *l, cl_mem y, cl_mem x, cl_mem w, cl_mem b, int B) {
+    const conv_tuning *t = &c->tune;
     int KK = l->K * l->K;
     KARGS(c->ks.k[W_PREP], ARG_MEM(l->wt), ARG_MEM(l->wf), ARG_MEM(w), ARG_INT(l->CI), ARG_INT(l->CO), ARG_INT(l->K));
     size_t n = (size_t)roundv(c, l->CO) * roundv(c, l->CI) * KK;
     clrt_launch(c->ks.rt, c->ks.k[W_PREP], 1, &n, &c->ks.rt->wg_1d, l->tag_fwd);
-    launch_fwd(c, y, x, l->wt, b, B, l->CI, l->H, l->W, l->CO, l->K, 1, l->relu, l->tag_fwd);
+    if (!l->px) {
+        launch_fwd(c, y, x, l->wt, b, B, l->CI, l->H, l->W, l->CO, l->K, 1, l->relu, l->tag_fwd);
+        return;
+    }
+    KARGS(c->ks.k[FWD_PX], ARG_MEM(y), ARG_MEM(x), ARG_MEM(l->wt), ARG_MEM(b), ARG_INT(B), ARG_INT(l->CI),
+          ARG_INT(l->H), ARG_INT(l->W), ARG_INT(l->CO), ARG_INT(l->K), ARG_INT(1), ARG_INT(l->relu));
+    n = (size_t)B * cdiv(l->H - l->K + 1, t->pxr) * cdiv(l->CO, t->pxc);
+    size_t lws = (size_t)t->lws;
+    clrt_launch(c->ks.rt, c->ks.k[FWD_PX], 1, &n, &lws, l->tag_fwd);
+}
+
+/* g and, for the input gradient, gpad from dy masked by the ReLU. */
+static void prep_g(conv_ctx *c, const conv_layer *l, cl_mem dy, cl_mem y, int B, bool need_dx) {
+    int K = l->K, OH = l->H - K + 1, OW = l->W - K + 1, P = need_dx ? K - 1 : 0;
+    KARGS(c->ks.k[BWD_PREP], ARG_MEM(c->g), ARG_MEM(c->gpad), ARG_MEM(dy), ARG_MEM(y), ARG_INT(B), ARG_INT(l->CO),
+          ARG_INT(OH), ARG_INT(OW), ARG_INT(K), ARG_INT(l->relu), ARG_INT(need_dx));
+    size_t n = (size_t)B * (roundv(c, l->CO) / 8) * (OH + 2 * P); /* a work-item per padded row of 8 channels */
+    clrt_launch(c->ks.rt, c->ks.k[BWD_PREP], 1, &n, &c->ks.rt->wg_1d, l->tag_dw);
+}
+
+/* dw and db from the splits' partial sums in c->dwp. */
+static void finish_dw(conv_ctx *c, const conv_layer *l, cl_mem dw, cl_mem db, int ns) {
+    KARGS(c->ks.k[BWD_W_FINISH], ARG_MEM(dw), ARG_MEM(db), ARG_MEM(c->dwp), ARG_INT(l->CI), ARG_INT(l->CO),
+          ARG_INT(l->K), ARG_INT(ns));
+    size_t n = (size_t)l->CO * (l->CI * l->K * l->K + 1);
+    clrt_launch(c->ks.rt, c->ks.k[BWD_W_FINISH], 1, &n, &c->ks.rt->wg_1d, l->tag_dw);
 }
 
 void conv_backward(conv_ctx *c, conv_layer *l, cl_mem dx, cl_mem dw, cl_mem db, cl_mem dy, cl_mem x, cl_mem y, int B) {
     const conv_tuning *t = &c->tune;
-    int K = l->K, OH = l->H - K + 1, OW = l->W - K + 1, T = l->CI * K * K, COV = roundv(c, l->CO), P = dx ? K - 1 : 0;
+    int K = l->K, OH = l->H - K + 1, OW = l->W - K + 1, T = l->CI * K * K, COV = roundv(c, l->CO), P = K - 1;
     int ns = splits(c, B);
 
-    KARGS(c->ks.k[BWD_PREP], ARG_MEM(c->g), ARG_MEM(c->gpad), ARG_MEM(dy), ARG_MEM(y), ARG_INT(B), ARG_INT(l->CO),
-          ARG_INT(OH), ARG_INT(OW), ARG_INT(K), ARG_INT(l->relu), ARG_INT(dx != NULL));
-    size_t n = (size_t)B * (COV / 8) * (OH + 2 * P); /* a work-item per padded row of 8 channels */
-    clrt_launch(c->ks.rt, c->ks.k[BWD_PREP], 1, &n, &c->ks.rt->wg_1d, l->tag_dw);
-
-    KARGS(c->ks.k[BWD_W], ARG_MEM(c->dwp), ARG_MEM(x), ARG_MEM(c->g), ARG_INT(B), ARG_INT(l->CI), ARG_INT(l->H),
-          ARG_INT(l->W), ARG_INT(l->CO), ARG_INT(K), ARG_INT(ns));
-    if (t->local_tiles) {
-        const size_t *lws = c->lm_bwd_w_wg; /* a tile of tn x tm per work-group, a split per layer of groups */
-        size_t gws[3] = {(size_t)cdiv(COV, t->tn) * lws[0], (size_t)cdiv(T + 1, t->tm) * lws[1], (size_t)ns * lws[2]};
-        clrt_launch(c->ks.rt, c->ks.k[BWD_W], 3, gws, lws, l->tag_dw);
+    if (l->px) {
+        /* The weight gradient reads dy and y as they are: g and gpad only serve dx. */
+        KARGS(c->ks.k[BWD_W_PX], ARG_MEM(c->dwp), ARG_MEM(x), ARG_MEM(dy), ARG_MEM(y), ARG_INT(B), ARG_INT(l->CI),
+              ARG_INT(l->H), ARG_INT(l->W), ARG_INT(l->CO), ARG_INT(K), ARG_INT(l->relu), ARG_INT(ns));
+        size_t n = (size_t)ns * cdiv(T, t->pxt) * cdiv(l->CO, t->pxwc), lws = (size_t)t->lws;
+        clrt_launch(c->ks.rt, c->ks.k[BWD_W_PX], 1, &n, &lws, l->tag_dw);
+        if (dx) prep_g(c, l, dy, y, B, true);
     } else {
-        size_t gws = (size_t)ns * (cdiv(T, t->wt) + 1) * cdiv(COV / t->vw, t->wcb), lws = (size_t)t->lws;
-        clrt_launch(c->ks.rt, c->ks.k[BWD_W], 1, &gws, &lws, l->tag_dw);
+        prep_g(c, l, dy, y, B, dx != NULL);
+        KARGS(c->ks.k[BWD_W], ARG_MEM(c->dwp), ARG_MEM(x), ARG_MEM(c->g), ARG_INT(B), ARG_INT(l->CI), ARG_INT(l->H),
+              ARG_INT(l->W), ARG_INT(l->CO), ARG_INT(K), ARG_INT(ns));
+        if (t->local_tiles) {
+            const size_t *lws = c->lm_bwd_w_wg; /* a tile of tn x tm per work-group, a split per layer of groups */
+            size_t gws[3] = {(size_t)cdiv(COV, t->tn) * lws[0], (size_t)cdiv(T + 1, t->tm) * lws[1],
+                             (size_t)ns * lws[2]};
+            clrt_launch(c->ks.rt, c->ks.k[BWD_W], 3, gws, lws, l->tag_dw);
+        } else {
+            size_t gws = (size_t)ns * (cdiv(T, t->wt) + 1) * cdiv(COV / t->vw, t->wcb), lws = (size_t)t->lws;
+            clrt_launch(c->ks.rt, c->ks.k[BWD_W], 1, &gws, &lws, l->tag_dw);
+        }
     }
-    KARGS(c->ks.k[BWD_W_FINISH], ARG_MEM(dw), ARG_MEM(db), ARG_MEM(c->dwp), ARG_INT(l->CI), ARG_INT(l->CO), ARG_INT(K),
-          ARG_INT(ns));
-    n = (size_t)l->CO * (T + 1);
-    clrt_launch(c->ks.rt, c->ks.k[BWD_W_FINISH], 1, &n, &c->ks.rt->wg_1d, l->tag_dw);
+    finish_dw(c, l, dw, db, ns);
 
     if (dx)
         /* The input gradient has no bias: any buffer stands in for it, never read. */

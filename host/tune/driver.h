@@ -16,7 +16,7 @@
 #define TUNE_ATOL 1e-4
 #define TUNE_RTOL 1e-4
 
-enum { TUNE_MAX_PARTS = 2 };
+enum { TUNE_MAX_PARTS = 4 };
 
 typedef struct {
     void *ctx;

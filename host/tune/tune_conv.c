@@ -20,6 +20,7 @@ typedef struct {
     char name[32];
     int CI, H, W, CO, K, relu;
     bool need_dx; /* false for the first layer with parameters, as in training */
+    bool px;      /* takes the pixel-vector kernels with the default tap limit */
     size_t nx, nw, ny;
     cl_mem x, w, b, dy, yref;    /* inputs; yref the reference's output, read by the backward's ReLU mask */
     cl_mem y, dx, dw, db;        /* outputs */
@@ -75,6 +76,9 @@ tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int b
             snprintf(c->name, sizeof c->name, "%s", L[i].name);
             c->CI = L[i].c, c->H = L[i].h, c->W = L[i].w, c->CO = L[i].oc, c->K = L[i].size, c->relu = L[i].relu;
             c->need_dx = params_below;
+            conv_tuning def;
+            conv_tuning_default(&def, rt);
+            c->px = !rt->is_gpu && c->CI * c->K * c->K <= def.px && c->H - c->K + 1 >= def.vw;
             case_init(rt, c, batch, seed, (uint32_t)p->nl);
             p->nl++;
         }
@@ -106,7 +110,13 @@ typedef struct {
     tune_trial r;
 } candidate;
 
-enum { PART_FWD, PART_DW };
+/* The kernels a candidate's times and checks fall to, each judged on its own: the register
+ * tiles' forward (forward and input gradient) and weight gradient, and the pixel-vector
+ * kernels' (the layers with few taps; their input gradient is the register tiles' forward). */
+enum { PART_FWD, PART_DW, PART_PXF, PART_PXW, NPARTS };
+
+static int part_fwd(const conv_case *k) { return k->px ? PART_PXF : PART_FWD; }
+static int part_dw(const conv_case *k) { return k->px ? PART_PXW : PART_DW; }
 
 /* A candidate that does not build is kept, unbuilt, to be rejected with its reason. */
 static void open_candidate(tune_conv_problem *p, candidate *c, const conv_tuning *t) {
@@ -157,10 +167,11 @@ static bool check_candidate(void *ctx, int i, double *worst, char *why, size_t l
     run_candidate(p, c);
     for (int l = 0; l < p->nl; l++) {
         conv_case *k = &p->L[l];
-        worst[PART_FWD] = fmax(worst[PART_FWD], tune_worst_error(rt, k->y, k->ry, k->ny));
+        int f = part_fwd(k), d = part_dw(k);
+        worst[f] = fmax(worst[f], tune_worst_error(rt, k->y, k->ry, k->ny));
         if (k->need_dx) worst[PART_FWD] = fmax(worst[PART_FWD], tune_worst_error(rt, k->dx, k->rdx, k->nx));
-        worst[PART_DW] = fmax(worst[PART_DW], tune_worst_error(rt, k->dw, k->rdw, k->nw));
-        worst[PART_DW] = fmax(worst[PART_DW], tune_worst_error(rt, k->db, k->rdb, (size_t)k->CO));
+        worst[d] = fmax(worst[d], tune_worst_error(rt, k->dw, k->rdw, k->nw));
+        worst[d] = fmax(worst[d], tune_worst_error(rt, k->db, k->rdb, (size_t)k->CO));
     }
     return true;
 }
@@ -189,11 +200,14 @@ static bool time_candidate(void *ctx, int i, double *out) {
  * time in turn (each candidate has kernels of its own, so switching costs nothing). */
 static void measure(tune_conv_problem *p, candidate *c, int n, int rounds) {
     int part_of[TUNE_MAX_LAYERS * 3];
-    for (int v = 0; v < p->nl * 3; v++) part_of[v] = v % 3 == 2 ? PART_DW : PART_FWD;
+    for (int v = 0; v < p->nl * 3; v++) {
+        const conv_case *k = &p->L[v / 3];
+        part_of[v] = v % 3 == 0 ? part_fwd(k) : v % 3 == 1 ? PART_FWD : part_dw(k);
+    }
     conv_set set = {p, c};
     tune_search s = {.ctx = &set,
                      .nvalues = p->nl * 3,
-                     .nparts = 2,
+                     .nparts = NPARTS,
                      .part_of = part_of,
                      .turn_runs = 1,
                      .check = check_candidate,
@@ -210,13 +224,17 @@ bool tune_conv_check(tune_conv_problem *p, const conv_tuning *t, bool *fwd_ok, b
     open_candidate(p, &c, t);
     double w[TUNE_MAX_PARTS] = {0};
     bool built = check_candidate(&(conv_set){p, &c}, 0, w, err, errlen);
-    *fwd_ok = built && w[PART_FWD] <= 1, *dw_ok = built && w[PART_DW] <= 1;
-    *worst = built ? fmax(w[PART_FWD], w[PART_DW]) : INFINITY;
+    *fwd_ok = built && w[PART_FWD] <= 1 && w[PART_PXF] <= 1, *dw_ok = built && w[PART_DW] <= 1 && w[PART_PXW] <= 1;
+    *worst = built ? fmax(fmax(w[PART_FWD], w[PART_DW]), fmax(w[PART_PXF], w[PART_PXW])) : INFINITY;
     close_candidate(p, &c);
     return built;
 }
 
-static bool all_ok(const candidate *c) { return c->r.ok[PART_FWD] && c->r.ok[PART_DW]; }
+static bool all_ok(const candidate *c) {
+    for (int k = 0; k < NPARTS; k++)
+        if (!c->r.ok[k]) return false;
+    return true;
+}
 
 static void label(char *buf, size_t len, const conv_tuning *t) {
     char splits[24] = "per image";
@@ -225,8 +243,8 @@ static void label(char *buf, size_t len, const conv_tuning *t) {
         snprintf(buf, len, "local tiles %dx%d chunk %d, %dx%d per item, splits %s", t->tm, t->tn, t->kc, t->rm, t->rn,
                  splits);
     else
-        snprintf(buf, len, "forward %dx%d, dW %dx%d, work-group %d, splits %s", t->tp, t->vw * t->cb, t->wt, t->vw * t->wcb,
-                 t->lws, splits);
+        snprintf(buf, len, "forward %dx%d, dW %dx%d, px %dx%d/%dx%d up to %d taps, work-group %d, splits %s", t->tp,
+                 t->vw * t->cb, t->wt, t->vw * t->wcb, t->pxr, t->pxc, t->pxt, t->pxwc, t->px, t->lws, splits);
 }
 
 static void report(const candidate *c, int n, const tune_config *cfg, conv_tune_result *r) {
@@ -239,15 +257,16 @@ static void report(const candidate *c, int n, const tune_config *cfg, conv_tune_
         char l[160];
         label(l, sizeof l, &c[i].t);
         if (ok)
-            printf("  %-58s fwd+dx %8.3f ms  dW %8.3f ms  total %8.3f ms\n", l, 1e3 * t->part[PART_FWD],
-                   1e3 * t->part[PART_DW], 1e3 * t->total);
+            printf("  %-58s fwd+dx %8.3f ms  dW %8.3f ms  px %8.3f ms  total %8.3f ms\n", l, 1e3 * t->part[PART_FWD],
+                   1e3 * t->part[PART_DW], 1e3 * (t->part[PART_PXF] + t->part[PART_PXW]), 1e3 * t->total);
         else if (!t->ran)
             printf("  %-58s REJECTED: %s\n", l, t->why);
         else
             printf("  %-58s REJECTED: %s%s%s differ from the reference (worst error %.3g x the tolerance)%s\n", l,
-                   t->ok[PART_FWD] ? "" : "forward and input-gradient results",
-                   !t->ok[PART_FWD] && !t->ok[PART_DW] ? ", " : "", t->ok[PART_DW] ? "" : "weight-gradient results",
-                   t->worst, t->ok[PART_FWD] || t->ok[PART_DW] ? "; only its correct part may count" : "");
+                   t->ok[PART_FWD] && t->ok[PART_PXF] ? "" : "forward and input-gradient results",
+                   !(t->ok[PART_FWD] && t->ok[PART_PXF]) && !(t->ok[PART_DW] && t->ok[PART_PXW]) ? ", " : "",
+                   t->ok[PART_DW] && t->ok[PART_PXW] ? "" : "weight-gradient results", t->worst,
+                   tune_trial_timed(t) ? "; only its correct parts may count" : "");
     }
     fflush(stdout);
 }
@@ -281,11 +300,15 @@ int conv_space_builds(conv_tuning *out, const conv_space *s, const conv_tuning *
         out[n++] = t;
     }
     int nreg = s->nfwd > s->ndw ? s->nfwd : s->ndw;
+    nreg = nreg > s->npx ? nreg : s->npx;
+    nreg = nreg > s->npxw ? nreg : s->npxw;
     for (int j = 0; j < nreg && s->nfwd && s->ndw && n < 2 * TUNE_MAX_CANDIDATES; j++) {
         conv_tuning t = *def;
         t.local_tiles = false;
         t.tp = s->fwd[j % s->nfwd][0], t.cb = s->fwd[j % s->nfwd][1];
         t.wt = s->dw[j % s->ndw][0], t.wcb = s->dw[j % s->ndw][1];
+        if (s->npx) t.pxr = s->px[j % s->npx][0], t.pxc = s->px[j % s->npx][1];
+        if (s->npxw) t.pxt = s->pxw[j % s->npxw][0], t.pxwc = s->pxw[j % s->npxw][1];
         if (rt->is_gpu) t.lws = (int)rt->wg_1d;
         out[n++] = t;
     }
@@ -318,9 +341,12 @@ static conv_tuning search_builds(tune_conv_problem *p, const conv_space *s, cons
         if (b >= 0) win = c[b].t;
     } else {
         int bf = best_of(c, n, PART_FWD), bd = best_of(c, n, PART_DW);
+        int bpf = best_of(c, n, PART_PXF), bpw = best_of(c, n, PART_PXW);
         win.local_tiles = false;
         if (bf >= 0) win.tp = c[bf].t.tp, win.cb = c[bf].t.cb;
         if (bd >= 0) win.wt = c[bd].t.wt, win.wcb = c[bd].t.wcb;
+        if (bpf >= 0) win.pxr = c[bpf].t.pxr, win.pxc = c[bpf].t.pxc;
+        if (bpw >= 0) win.pxt = c[bpw].t.pxt, win.pxwc = c[bpw].t.pxwc;
     }
     close_all(p, c, n);
     free(c);
@@ -333,15 +359,20 @@ static conv_tuning search_runtime(tune_conv_problem *p, const conv_space *s, con
     candidate *c = xcalloc(64, sizeof *c);
     int n = 0;
     int nlws = win->local_tiles || !s->nlws ? 1 : s->nlws, nsplits = s->nsplits ? s->nsplits : 1;
+    int npxs = win->local_tiles || !s->npxs ? 1 : s->npxs;
     for (int i = 0; i < nlws; i++)
-        for (int j = 0; j < nsplits && n < 64; j++) {
-            conv_tuning t = *win;
-            char why[256];
-            if (!win->local_tiles && s->nlws) t.lws = s->lws[i];
-            if (s->nsplits) t.splits = s->splits[j];
-            if (conv_tuning_check(&t, p->rt, why, sizeof why)) open_candidate(p, &c[n++], &t);
-        }
-    if (!cfg->quiet) printf("\nConvolution: work-group sizes and splits for those tiles, %d candidates:\n", n);
+        for (int j = 0; j < nsplits; j++)
+            for (int k = 0; k < npxs && n < 64; k++) {
+                conv_tuning t = *win;
+                char why[256];
+                if (!win->local_tiles && s->nlws) t.lws = s->lws[i];
+                if (s->nsplits) t.splits = s->splits[j];
+                if (!win->local_tiles && s->npxs) t.px = s->pxs[k];
+                if (conv_tuning_check(&t, p->rt, why, sizeof why)) open_candidate(p, &c[n++], &t);
+            }
+    if (!cfg->quiet)
+        printf("\nConvolution: work-group sizes, splits and the pixel-vector kernels' use for those tiles, %d "
+               "candidates:\n", n);
     fflush(stdout);
     measure(p, c, n, cfg->rounds);
     report(c, n, cfg, r);
@@ -400,6 +431,20 @@ void conv_space_default(conv_space *s, const clrt *rt, bool quick) {
         s->fwd[i][1] = s->dw[i][1] = t[1];
     }
     s->nfwd = s->ndw = nt;
+    /* Pixel-vector tiles, the defaults first: (rows, channels) and (taps, channels), at most 15
+     * and 12 accumulators for 8-wide vectors, 30 and 27 for 16-wide ones. */
+    static const int px[][2] = {{2, 4}, {1, 8}, {3, 4}, {2, 5}, {1, 4}, {2, 3}};
+    static const int wide_px[][2] = {{2, 8}, {2, 4}, {3, 8}, {1, 16}, {2, 10}, {4, 4}};
+    static const int pxw[][2] = {{5, 2}, {9, 1}, {3, 3}, {4, 2}, {6, 2}, {3, 2}};
+    static const int wide_pxw[][2] = {{9, 2}, {5, 2}, {9, 1}, {9, 3}, {6, 3}, {5, 4}};
+    s->npx = s->npxw = rt->is_gpu ? 0 : quick ? 1 : (int)(sizeof px / sizeof px[0]);
+    for (int i = 0; i < s->npx; i++)
+        for (int k = 0; k < 2; k++) {
+            s->px[i][k] = def.vw == 16 ? wide_px[i][k] : px[i][k];
+            s->pxw[i][k] = def.vw == 16 ? wide_pxw[i][k] : pxw[i][k];
+        }
+    s->pxs[0] = def.px, s->pxs[1] = 0;
+    s->npxs = rt->is_gpu || quick ? 0 : 2;
     if (rt->is_gpu) {
         /* (tm, tn, kc, rm, rn): RM*RN <= 16 outputs per work-item; the local size and memory
          * are checked against the device when the candidates are built. */

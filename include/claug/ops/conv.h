@@ -36,6 +36,14 @@ enum {
     /* Channels per register block, the accumulators' vector width: 8 or 16; the default is the device's   \
      * native float vector width (16 on AVX-512, where a float8 FMA runs at half rate), else 8. */             \
     X(vw, "CONV_VW", 8, 8, 8, 16, CONV_EITHER)                                                                       \
+    /* Pixel-vector kernels: a layer with at most px taps (CI*K*K) and output rows of at least vw pixels takes   \
+     * them (0: none does); the first layer has 9 taps, the next 288. Forward: rows x channels per work-item;    \
+     * weight gradient: taps x channels. 8 and 10 accumulators fit AVX2's registers. */                            \
+    X(px, NULL, 27, 0, 0, 4096, CONV_REGISTER)                                                                        \
+    X(pxr, "CONV_PXR", 2, 2, 1, 16, CONV_REGISTER)                                                                    \
+    X(pxc, "CONV_PXC", 4, 4, 1, 32, CONV_REGISTER)                                                                    \
+    X(pxt, "CONV_PXT", 5, 5, 1, 32, CONV_REGISTER)                                                                    \
+    X(pxwc, "CONV_PXWC", 2, 2, 1, 32, CONV_REGISTER)                                                                  \
     /* The kernel size whose tap loop is unrolled. */                                                                 \
     X(kfast, "CONV_KFAST", 3, 3, 1, 15, CONV_REGISTER)                                                                \
     /* Their work-group size. */                                                                                      \
@@ -94,6 +102,7 @@ typedef struct {
 
 typedef struct {
     int CI, H, W, CO, K, relu;
+    bool px; /* takes the pixel-vector kernels (conv_tuning.px) */
     cl_mem wt; /* (CI*K*K, COV) the weights tap-major for the forward */
     cl_mem wf; /* (CO*K*K, CIV) flipped and transposed, for the input gradient */
     char tag_fwd[48], tag_dx[48], tag_dw[48];

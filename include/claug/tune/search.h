@@ -21,17 +21,20 @@ typedef struct {
     uint64_t seed;
 } tune_config;
 
-/* The convolution candidates. CPU: register tiles, the forward's (tp, cb) and the weight
- * gradient's (wt, wcb) searched together (one build carries one of each, each judged by its own
- * kernel's time), then work-group sizes and splits for the winners. GPU: local-memory tiles
+/* The convolution candidates. CPU: register tiles, the forward's (tp, cb), the weight
+ * gradient's (wt, wcb) and the pixel-vector kernels' (pxr, pxc), (pxt, pxwc) searched together
+ * (one build carries one of each, each judged by its own kernels' time), then work-group sizes,
+ * splits and whether the layers with few taps take the pixel-vector kernels, for the winners. GPU: local-memory tiles
  * (tm, tn, kc, rm, rn) and a few register tiles, each build judged by the total, then splits
  * (and work-group sizes for register tiles). */
 typedef struct {
-    int nfwd, ndw, nlm, nlws, nsplits;
+    int nfwd, ndw, npx, npxw, nlm, nlws, nsplits, npxs;
     int fwd[TUNE_MAX_CANDIDATES][2]; /* (tp, cb) */
     int dw[TUNE_MAX_CANDIDATES][2];  /* (wt, wcb) */
+    int px[TUNE_MAX_CANDIDATES][2];  /* (pxr, pxc): the pixel-vector forward's */
+    int pxw[TUNE_MAX_CANDIDATES][2]; /* (pxt, pxwc): the pixel-vector weight gradient's */
     int lm[TUNE_MAX_CANDIDATES][5];  /* (tm, tn, kc, rm, rn) */
-    int lws[8], splits[8];
+    int lws[8], splits[8], pxs[2]; /* pxs: the tap limits for the pixel-vector kernels */
 } conv_space;
 void conv_space_default(conv_space *s, const clrt *rt, bool quick);
 /* The compile-time builds the search's first stage times: the defaults with each local-memory
