@@ -20,9 +20,9 @@
  *                      local (CONV_LM_TN/CONV_LM_RN, CONV_LM_TM/CONV_LM_RM, 1)
  *   conv_fwd_px        N * ceil(OH / CONV_PXR) * ceil(CO / CONV_PXC)
  *   conv_bwd_w_px      nsplit * ceil(T / CONV_PXT) * ceil(CO / CONV_PXWC)
- *   conv_w_prep        COV * CIV * K*K
+ *   conv_w_prep        (CI + CO) * K*K
  *   conv_bwd_prep      N * COV/8 * (OH + 2P), P = need_dx ? K-1 : 0
- *   conv_bwd_w_finish  CO * (T+1)
+ *   conv_bwd_w_finish  T+1
  *
  * Tunables (-D build options; include/claug/ops/conv.h's CONV_TUNABLES lists them with their ranges, and
  * the host passes each build only those of the variant it uses; the #ifndef defaults below are
@@ -725,8 +725,9 @@ void conv_bwd_w_lm(__global float *dwp,     /* (nsplit, CI*K*K + 1, COV) */
 /* Layout helpers (both variants)                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-/* One work-item per (co, ci) pair of the padded COV x CIV grid and tap; global size
- * COV*CIV*K*K. Writes every element of both outputs, padding included. */
+/* One work-item per row of an output: rows (ci, tap) of wt first, then rows (co, tap) of wf;
+ * global size (CI + CO) * K*K. Each writes its row contiguously, padding included, so that a
+ * dense layer's 100,000 weights take a thousand work-items, not one each. */
 __kernel void conv_w_prep(__global float *wt,      /* (CI*K*K, COV) */
                           __global float *wf,      /* (CO*K*K, CIV) */
                           __global const float *w, /* (CO, CI, K, K) */
@@ -734,26 +735,36 @@ __kernel void conv_w_prep(__global float *wt,      /* (CI*K*K, COV) */
 {
     const int KK = K * K, COV = ROUNDV(CO), CIV = ROUNDV(CI);
     const int gid = get_global_id(0);
-    if (gid >= COV * CIV * KK)
-        return;
-    const int co = gid % COV;
-    const int kk = (gid / COV) % KK;
-    const int ci = gid / (COV * KK);
-    if (ci < CI)
-        wt[(ci * KK + kk) * COV + co] = co < CO ? w[(co * CI + ci) * KK + kk] : 0.0f;
-    if (co < CO)
-        wf[(co * KK + kk) * CIV + ci] = ci < CI ? w[(co * CI + ci) * KK + (KK - 1 - kk)] : 0.0f;
+    if (gid < CI * KK) {
+        __global float *row = wt + (size_t)gid * COV;
+        const __global float *src = w + gid; /* (ci, kk) of co = 0; co steps by CI*KK */
+        for (int co = 0; co < CO; ++co)
+            row[co] = src[(size_t)co * CI * KK];
+        for (int co = CO; co < COV; ++co)
+            row[co] = 0.0f;
+    } else if (gid < (CI + CO) * KK) {
+        const int r = gid - CI * KK, co = r / KK, kk = r - co * KK;
+        __global float *row = wf + (size_t)r * CIV;
+        const __global float *src = w + (size_t)co * CI * KK + (KK - 1 - kk); /* ci steps by KK */
+        for (int ci = 0; ci < CI; ++ci)
+            row[ci] = src[ci * KK];
+        for (int ci = CI; ci < CIV; ++ci)
+            row[ci] = 0.0f;
+    }
 }
 
 /* One work-item per (n, block of 8 channels, row of the padded plane); global size
  * N * (COV/8) * PH with PH = OH + 2P, P = need_dx ? K-1 : 0. A work-item walks its row so that
  * each of its 8 dy/y/gpad channel streams is read or written contiguously, and it writes a whole
- * float8 of g per pixel. */
-__kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, COV) */
-                            __global float *gpad,     /* (N, CO, OH+2(K-1), OW+2(K-1)) */
-                            __global const float *dy, /* (N, CO, OH, OW) */
-                            __global const float *y,  /* (N, CO, OH, OW), post-relu output */
-                            int N, int CO, int OH, int OW, int K, int relu, int need_dx)
+ * float8 of g per pixel. With S > 0 the layer's output was max-pooled in S x S windows and dy is
+ * the pooling's output gradient (N, CO, OH/S, OW/S): the pooling's backward happens here, each
+ * pixel taking its window's gradient where it was the window's maximum (arg) and 0 elsewhere. */
+__kernel void conv_bwd_prep(__global float *g,          /* (N, OH*OW, COV) */
+                            __global float *gpad,       /* (N, CO, OH+2(K-1), OW+2(K-1)) */
+                            __global const float *dy,   /* (N, CO, OH, OW), or (N, CO, OH/S, OW/S) */
+                            __global const uchar *arg,  /* (N, CO, OH/S, OW/S), read only when S > 0 */
+                            __global const float *y,    /* (N, CO, OH, OW), post-relu output */
+                            int N, int CO, int OH, int OW, int K, int relu, int need_dx, int S)
 {
     const int P = need_dx ? K - 1 : 0, PH = OH + 2 * P, PW = OW + 2 * P, OHW = OH * OW;
     const int COV = ROUNDV(CO), nb = COV / 8;
@@ -785,20 +796,40 @@ __kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, COV) */
                 gp[c * (PH * PW) + px] = 0.0f;
                 gp[c * (PH * PW) + P + OW + px] = 0.0f;
             }
+    /* The pooled rows: this row's window row, and whether the pooling covers it (trailing rows
+     * and columns that fill no window get 0). */
+    const int PPH = S ? OH / S : 0, PPW = S ? OW / S : 0, wy = S ? oy / S : 0;
+    const bool covered = S ? wy < PPH : true;
     /* Channels past CO read a valid channel and are zeroed by the lane mask, so the loop body
      * is straight-line vector code. */
     const int8 live = (int8)(0, 1, 2, 3, 4, 5, 6, 7) < (int8)(nc);
     const __global float *dp[8], *yp[8];
+    const __global uchar *ap[8];
     __global float *gq[8];
     for (int c = 0; c < 8; ++c) {
-        const size_t o = ((size_t)n * CO + co0 + min(c, nc - 1)) * OHW + oy * OW;
-        dp[c] = dy + o;
+        const size_t ch = (size_t)n * CO + co0 + min(c, nc - 1), o = ch * OHW + oy * OW;
+        const size_t po = (ch * PPH + min(wy, PPH - 1)) * PPW; /* the pooled row, when S > 0 */
+        dp[c] = S ? dy + po : dy + o;
+        ap[c] = arg + (S ? po : 0);
         yp[c] = y + o;
         gq[c] = gp + min(c, nc - 1) * (PH * PW) + P;
     }
-    for (int ox = 0; ox < OW; ++ox) {
-        const float8 d = (float8)(dp[0][ox], dp[1][ox], dp[2][ox], dp[3][ox],
-                                  dp[4][ox], dp[5][ox], dp[6][ox], dp[7][ox]);
+    for (int ox = 0, wx = 0, at = S ? (oy - wy * S) * S : 0; ox < OW; ++ox) {
+        float dv[8];
+        if (!S) {
+            for (int c = 0; c < 8; ++c)
+                dv[c] = dp[c][ox];
+        } else {
+            const bool in = covered && wx < PPW;
+            for (int c = 0; c < 8; ++c)
+                dv[c] = in && ap[c][wx] == at ? dp[c][wx] : 0.0f;
+            /* The next pixel's window column and its place in the window. */
+            if (++at % S == 0) {
+                at -= S;
+                ++wx;
+            }
+        }
+        const float8 d = vload8(0, dv);
         int8 keep = live;
         if (relu)
             keep &= isgreater((float8)(yp[0][ox], yp[1][ox], yp[2][ox], yp[3][ox],
@@ -819,24 +850,25 @@ __kernel void conv_bwd_prep(__global float *g,        /* (N, OH*OW, COV) */
     }
 }
 
-/* One work-item per (co, row) with rows 0..CI*K*K-1 the taps and row CI*K*K the bias; global
- * size CO*(CI*K*K+1). Splits are summed in index order, so the result does not depend on
- * scheduling. */
+/* One work-item per row r of the partial sums, r < CI*K*K a tap and r == CI*K*K the bias, over
+ * all CO channels; global size CI*K*K + 1. Splits are summed in index order, so the result does
+ * not depend on scheduling. */
 __kernel void conv_bwd_w_finish(__global float *dw,        /* (CO, CI, K, K) */
                                 __global float *db,        /* (CO) */
                                 __global const float *dwp, /* (nsplit, CI*K*K+1, COV) */
                                 int CI, int CO, int K, int nsplit)
 {
     const int R = CI * K * K + 1, COV = ROUNDV(CO);
-    const int gid = get_global_id(0);
-    if (gid >= CO * R)
+    const int r = get_global_id(0);
+    if (r >= R)
         return;
-    const int co = gid / R, r = gid - co * R;
-    float s = 0.0f;
-    for (int k = 0; k < nsplit; ++k)
-        s += dwp[((size_t)k * R + r) * COV + co];
-    if (r < R - 1)
-        dw[co * (R - 1) + r] = s;
-    else
-        db[co] = s;
+    for (int co = 0; co < CO; ++co) {
+        float s = 0.0f;
+        for (int k = 0; k < nsplit; ++k)
+            s += dwp[((size_t)k * R + r) * COV + co];
+        if (r < R - 1)
+            dw[co * (R - 1) + r] = s;
+        else
+            db[co] = s;
+    }
 }

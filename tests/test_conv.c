@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "claug/ops/conv.h"
+#include "claug/ops/pool.h"
 #include "devbuf.h"
 #include "fd.h"
 #include "tol.h"
@@ -20,23 +21,30 @@ typedef struct {
 
 typedef struct {
     float *y, *dx, *dw, *db;
+    bool px; /* the layer took the pixel-vector kernels */
 } results;
 
 static size_t out_n(const shape *s) { return (size_t)s->B * s->CO * (s->H - s->K + 1) * (s->W - s->K + 1); }
 
 /* Runs forward and backward on the device with tuning t; fills r (caller frees). */
-static void run_device(clrt *rt, const conv_tuning *t, const shape *s, const float *x, const float *w, const float *b,
-                       const float *dy, results *r) {
+/* With arg, dy is the gradient of the output max-pooled in S x S windows, arg its argmax
+ * ((B, CO, OH/S, OW/S) each), and the backward unpools it. */
+static void run_device_pooled(clrt *rt, const conv_tuning *t, const shape *s, const float *x, const float *w,
+                              const float *b, const float *dy, const uint8_t *arg, int S, results *r) {
     conv_ctx c;
     conv_init(&c, rt, t);
     conv_layer l;
     conv_layer_init(&c, &l, s->CI, s->H, s->W, s->CO, s->K, s->relu, "conv", s->B);
+    r->px = l.px;
     size_t nx = (size_t)s->B * s->CI * s->H * s->W, nw = (size_t)s->CO * s->CI * s->K * s->K, ny = out_n(s);
+    size_t np = arg ? (size_t)s->B * s->CO * ((s->H - s->K + 1) / S) * ((s->W - s->K + 1) / S) : ny;
     cl_mem X = upload(rt, x, nx * 4), Wb = upload(rt, w, nw * 4), Bb = upload(rt, b, (size_t)s->CO * 4),
-           DY = upload(rt, dy, ny * 4), Y = clrt_alloc(rt, ny * 4), DX = clrt_alloc(rt, nx * 4),
+           DY = upload(rt, dy, np * 4), Y = clrt_alloc(rt, ny * 4), DX = clrt_alloc(rt, nx * 4),
            DW = clrt_alloc(rt, nw * 4), DB = clrt_alloc(rt, (size_t)s->CO * 4);
+    conv_unpool up = {arg ? upload(rt, arg, np) : NULL, S};
     conv_forward(&c, &l, Y, X, Wb, Bb, s->B);
-    conv_backward(&c, &l, DX, DW, DB, DY, X, Y, s->B);
+    conv_backward(&c, &l, DX, DW, DB, DY, X, Y, arg ? &up : NULL, s->B);
+    if (up.arg) release(up.arg);
     r->y = xmalloc(ny * 4), r->dx = xmalloc(nx * 4), r->dw = xmalloc(nw * 4), r->db = xmalloc((size_t)s->CO * 4);
     clrt_read(rt, Y, 0, ny * 4, r->y);
     clrt_read(rt, DX, 0, nx * 4, r->dx);
@@ -46,6 +54,11 @@ static void run_device(clrt *rt, const conv_tuning *t, const shape *s, const flo
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) release(all[i]);
     conv_layer_release(&l);
     conv_release(&c);
+}
+
+static void run_device(clrt *rt, const conv_tuning *t, const shape *s, const float *x, const float *w, const float *b,
+                       const float *dy, results *r) {
+    run_device_pooled(rt, t, s, x, w, b, dy, NULL, 0, r);
 }
 
 static void free_results(results *r) {
@@ -132,6 +145,56 @@ static void check_tunables(clrt *rt) {
     }
 }
 
+/* The backward of a max pooling above the layer done by the layer's (conv_unpool): against the
+ * references of both, and to the bit against the device's backward of the unpooled gradient,
+ * with a window that leaves trailing rows and columns and one that does not. */
+static void check_unpool(clrt *rt, const conv_tuning *tunings, int nt) {
+    const shape shapes[] = {{3, 5, 9, 11, 13, 3, 1}, {2, 3, 8, 10, 21, 3, 0}};
+    const int windows[] = {2, 3};
+    for (int si = 0; si < 2; si++) {
+        const shape *s = &shapes[si];
+        int S = windows[si], OH = s->H - s->K + 1, OW = s->W - s->K + 1;
+        size_t nx = (size_t)s->B * s->CI * s->H * s->W, nw = (size_t)s->CO * s->CI * s->K * s->K, ny = out_n(s);
+        size_t np = (size_t)s->B * s->CO * (OH / S) * (OW / S);
+        float *x = xmalloc(nx * 4), *w = xmalloc(nw * 4), *b = xmalloc((size_t)s->CO * 4), *dyp = xmalloc(np * 4),
+              *yp = xmalloc(np * 4), *dy = xmalloc(ny * 4);
+        uint8_t *arg = xmalloc(np);
+        fill_uniform(x, nx, 500 + si, 0, 1);
+        fill_uniform(w, nw, 600 + si, -0.5f, 0.5f);
+        fill_uniform(b, (size_t)s->CO, 700 + si, -0.2f, 0.2f);
+        fill_uniform(dyp, np, 800 + si, -1, 1);
+        results want = {xmalloc(ny * 4), xmalloc(nx * 4), xmalloc(nw * 4), xmalloc((size_t)s->CO * 4), false};
+        ref_conv_forward(want.y, x, w, b, s->B, s->CI, s->H, s->W, s->CO, s->K, s->relu);
+        ref_pool_forward(yp, arg, want.y, s->B, s->CO, OH, OW, S);
+        ref_pool_backward(dy, dyp, arg, s->B, s->CO, OH, OW, S);
+        ref_conv_backward(want.dx, want.dw, want.db, dy, x, w, want.y, s->B, s->CI, s->H, s->W, s->CO, s->K, s->relu);
+        for (int t = 0; t < nt; t++) {
+            results fused, plain;
+            run_device_pooled(rt, &tunings[t], s, x, w, b, dyp, arg, S, &fused);
+            run_device(rt, &tunings[t], s, x, w, b, dy, &plain);
+            char what[96];
+            const char *names[] = {"dx", "dw", "db"};
+            float *g[] = {fused.dx, fused.dw, fused.db}, *r[] = {want.dx, want.dw, want.db}, *p[] = {plain.dx, plain.dw,
+                                                                                                    plain.db};
+            size_t n[] = {nx, nw, (size_t)s->CO};
+            for (int k = 0; k < 3; k++) {
+                snprintf(what, sizeof what, "%s unpooling %dx%d of %dx%d->%d tuning %d", names[k], S, S, OH, OW, s->CO,
+                         t);
+                check_close(what, g[k], r[k], n[k], TOL_CONV_ATOL, TOL_CONV_RTOL);
+                /* The same kernels sum in the same order; a layer with the pixel-vector kernels
+                 * computes its weight gradient with the register tiles' when it unpools. */
+                if (k > 0 && plain.px) continue;
+                snprintf(what, sizeof what, "%s unpooling %dx%d tuning %d = unpooled first", names[k], S, S, t);
+                check_same(what, g[k], p[k], n[k] * 4);
+            }
+            free_results(&fused);
+            free_results(&plain);
+        }
+        free_results(&want);
+        free(x), free(w), free(b), free(dyp), free(yp), free(dy), free(arg);
+    }
+}
+
 int main(void) {
     check_reference_gradients();
     clrt *rt = clrt_open(NULL, NULL);
@@ -143,6 +206,7 @@ int main(void) {
         {2, 1, 28, 28, 32, 3, 1}, /* the seed model's first layer */
         {3, 17, 8, 9, 21, 2, 1},  /* more channels, even kernel */
         {3, 2, 21, 27, 11, 3, 0}, /* pixel-vector kernels: 18 taps, 25 columns, dx too */
+        {5, 37, 1, 1, 21, 1, 1},  /* a dense layer as a 1x1 convolution */
     };
     /* Every path still runs: the unrolled K = 3 (tunings 0, 2) and K = 5 (tuning 1) tap loops
      * and the generic one, partial tiles and reduction chunks, CO above 8 and not a multiple
@@ -154,6 +218,7 @@ int main(void) {
         {2, 9, 5, 6, 21, 2, 1},
         {2, 1, 10, 9, 32, 3, 1},  /* the seed model's first layer on a small image */
         {2, 2, 7, 19, 11, 3, 1},  /* pixel-vector kernels: 18 taps, 17 columns, dx too */
+        {3, 19, 1, 1, 13, 1, 1},  /* a dense layer as a 1x1 convolution */
     };
     const shape *shapes = test_tiny() ? tiny : full;
     size_t nshapes = test_tiny() ? sizeof tiny / sizeof tiny[0] : sizeof full / sizeof full[0];
@@ -177,6 +242,7 @@ int main(void) {
     tunings[4].pxt = 4, tunings[4].pxwc = 3, tunings[4].splits = 3, tunings[4].lws = 5;
     tunings[1].px = 0;
 
+    check_unpool(rt, tunings, NT);
     for (size_t si = 0; si < nshapes; si++) {
         const shape *s = &shapes[si];
         size_t nx = (size_t)s->B * s->CI * s->H * s->W, nw = (size_t)s->CO * s->CI * s->K * s->K, ny = out_n(s);
@@ -185,7 +251,7 @@ int main(void) {
         fill_uniform(w, nw, 200 + si, -0.5f, 0.5f);
         fill_uniform(b, (size_t)s->CO, 300 + si, -0.2f, 0.2f);
         fill_uniform(dy, ny, 400 + si, -1, 1);
-        results want = {xmalloc(ny * 4), xmalloc(nx * 4), xmalloc(nw * 4), xmalloc((size_t)s->CO * 4)};
+        results want = {xmalloc(ny * 4), xmalloc(nx * 4), xmalloc(nw * 4), xmalloc((size_t)s->CO * 4), false};
         ref_conv_forward(want.y, x, w, b, s->B, s->CI, s->H, s->W, s->CO, s->K, s->relu);
         ref_conv_backward(want.dx, want.dw, want.db, dy, x, w, want.y, s->B, s->CI, s->H, s->W, s->CO, s->K, s->relu);
         results got[NT];

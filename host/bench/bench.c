@@ -774,7 +774,7 @@ static void train_step(void *p) {
  * also computes the input gradient. */
 static double least_floats(const layer *l, const char *tag, int B, bool dx) {
     double in = (double)B * layer_in_size(l), out = (double)B * layer_out_size(l), w = (double)l->params;
-    if (l->kind == LAYER_CONV) {
+    if (layer_runs_conv(l)) {
         if (strcmp(tag, l->conv.tag_fwd) == 0) return in + w + out;
         if (strcmp(tag, l->conv.tag_dw) == 0) return in + out + w; /* x and dy in, the gradients out */
         return out + w + in;                                        /* dy and the weights in, dx out */
@@ -793,7 +793,7 @@ static void tag_work(item_work *w, char *detail, size_t len, const net *n, int B
         const layer *l = &n->L[i];
         layer_cost c = {0};
         if (layer_types[l->kind].cost && layer_types[l->kind].cost(&c, l, tag, B, params_below)) {
-            bool fwd = strcmp(tag, l->tag_fwd) == 0 || (l->kind == LAYER_CONV && strcmp(tag, l->conv.tag_fwd) == 0);
+            bool fwd = strcmp(tag, l->tag_fwd) == 0 || (layer_runs_conv(l) && strcmp(tag, l->conv.tag_fwd) == 0);
             *w = (item_work){c.flops, c.flops > 0 ? 4 * least_floats(l, tag, B, params_below) : c.bytes, 0, 0,
                              l->name, fwd ? "forward" : "backward"};
             snprintf(detail, len, "%s", c.detail);

@@ -52,7 +52,8 @@ static cl_mem conv_fwd(net *n, layer *l, cl_mem x, const layer_pass *p) {
 }
 
 static cl_mem conv_bwd(net *n, layer *l, cl_mem dx, cl_mem dy, const layer_pass *p) {
-    conv_backward(&n->conv, &l->conv, dx, l->dweight, l->dbias, dy, l->in, l->y, p->B);
+    conv_backward(&n->conv, &l->conv, dx, l->dweight, l->dbias, dy, l->in, l->y, l->unpool.arg ? &l->unpool : NULL,
+                  p->B);
     return dx;
 }
 
@@ -112,6 +113,7 @@ static cl_mem maxpool_fwd(net *n, layer *l, cl_mem x, const layer_pass *p) {
 }
 
 static cl_mem maxpool_bwd(net *n, layer *l, cl_mem dx, cl_mem dy, const layer_pass *p) {
+    if (l->bwd_below) return dy;
     pool_backward(&n->pool, dx, dy, l->arg, p->B, l->c, l->h, l->w, l->size, l->tag_bwd);
     return dx;
 }
@@ -179,23 +181,48 @@ static layer_parsed dense_parse(layer *l, layer_token *t) {
     return PARSED_LAYER;
 }
 
+/* Where the convolution's tuning says so, a dense layer is a 1x1 convolution of 1x1 images: its
+ * weights (OUT, IN) are the convolution's (CO, CI, 1, 1), its input (B, IN) and output (B, OUT)
+ * the images (B, CI, 1, 1) and (B, CO, 1, 1). Otherwise CLBlast computes it. */
+static void dense_make(net *n, layer *l) {
+    if (n->conv.tune.dense)
+        conv_layer_init(&n->conv, &l->conv, l->c, 1, 1, l->oc, 1, l->relu, l->name, n->max_batch);
+}
+
 static cl_mem dense_fwd(net *n, layer *l, cl_mem x, const layer_pass *p) {
-    dense_forward(&n->dense, l->out, x, l->weight, l->bias, p->B, l->c, l->oc, l->relu, l->tag_fwd);
+    if (layer_runs_conv(l))
+        conv_forward(&n->conv, &l->conv, l->out, x, l->weight, l->bias, p->B);
+    else
+        dense_forward(&n->dense, l->out, x, l->weight, l->bias, p->B, l->c, l->oc, l->relu, l->tag_fwd);
     return l->out;
 }
 
 static cl_mem dense_bwd(net *n, layer *l, cl_mem dx, cl_mem dy, const layer_pass *p) {
-    dense_backward(&n->dense, dx, l->dweight, l->dbias, dy, l->in, l->weight, l->y, p->B, l->c, l->oc, l->relu,
-                   l->tag_bwd);
+    if (layer_runs_conv(l))
+        conv_backward(&n->conv, &l->conv, dx, l->dweight, l->dbias, dy, l->in, l->y, NULL, p->B);
+    else
+        dense_backward(&n->dense, dx, l->dweight, l->dbias, dy, l->in, l->weight, l->y, p->B, l->c, l->oc, l->relu,
+                       l->tag_bwd);
     return dx;
 }
 
+/* CLBlast's forward and backward, or the convolution's three passes, each one GEMM's worth but
+ * the backward through CLBlast (its weight and input gradients). */
 static bool dense_cost(layer_cost *c, const layer *l, const char *tag, int B, bool dx) {
     bool fwd;
-    if (!tag_of(l, tag, &fwd)) return false;
-    int gemms = !fwd && dx ? 2 : 1;
+    int gemms = 1;
+    if (layer_runs_conv(l)) {
+        if (strcmp(tag, l->conv.tag_fwd) != 0 && strcmp(tag, l->conv.tag_dw) != 0 && strcmp(tag, l->conv.tag_dx) != 0)
+            return false;
+    } else {
+        if (!tag_of(l, tag, &fwd)) return false;
+        gemms = !fwd && dx ? 2 : 1;
+    }
     c->flops = gemms * 2.0 * B * l->c * l->oc;
-    snprintf(c->detail, sizeof c->detail, "%d -> %d, %d GEMM%s + bias", l->c, l->oc, gemms, gemms > 1 ? "s" : "");
+    if (layer_runs_conv(l))
+        snprintf(c->detail, sizeof c->detail, "%d -> %d, as a 1x1 convolution", l->c, l->oc);
+    else
+        snprintf(c->detail, sizeof c->detail, "%d -> %d, %d GEMM%s + bias", l->c, l->oc, gemms, gemms > 1 ? "s" : "");
     return true;
 }
 
@@ -223,8 +250,8 @@ const layer_type layer_types[LAYER_KINDS] = {
                        dropout_parse, NULL, NULL, dropout_fwd, dropout_bwd, NULL},
     [LAYER_FLATTEN] = {"flatten", "flatten", false, "flatten", "Flatten", SHAPE_FLAT, 0, false, false, flatten_parse,
                        NULL, NULL, NULL, NULL, NULL},
-    [LAYER_DENSE] = {"dense", "denseN", true, "dense", "Dense", SHAPE_FLAT, 2, true, true, dense_parse, NULL, NULL,
-                     dense_fwd, dense_bwd, dense_cost},
+    [LAYER_DENSE] = {"dense", "denseN", true, "dense", "Dense", SHAPE_FLAT, 2, true, true, dense_parse, dense_make,
+                     conv_unmake, dense_fwd, dense_bwd, dense_cost},
     [LAYER_SOFTMAX] = {"softmax", "softmax", false, "softmax", "Softmax", SHAPE_AS_INPUT, 0, false, false,
                        softmax_parse, NULL, NULL, NULL, NULL, NULL},
 };

@@ -131,8 +131,9 @@ void conv_release(conv_ctx *c) {
     release_mem(&c->dwp);
 }
 
-static int splits(const conv_ctx *c, int B) {
+static int splits(const conv_ctx *c, const conv_layer *l, int B) {
     int s = c->tune.splits ? c->tune.splits : B;
+    s = s > l->max_splits ? l->max_splits : s;
     return s > B ? B : s;
 }
 
@@ -150,6 +151,9 @@ void conv_layer_init(conv_ctx *c, conv_layer *l, int CI, int H, int W, int CO, i
     l->CI = CI, l->H = H, l->W = W, l->CO = CO, l->K = K, l->relu = relu;
     int KK = K * K, OH = H - K + 1, OW = W - K + 1;
     l->px = !c->tune.local_tiles && CI * KK <= c->tune.px && OW >= c->tune.vw;
+    /* One output pixel per image (a dense layer): its taps alone make enough work-items, and
+     * each split would write a whole (CI*K*K + 1, COV) partial sum. */
+    l->max_splits = OH * OW == 1 ? 1 : max_batch;
     l->wt = clrt_alloc(c->ks.rt, (size_t)CI * KK * roundv(c, CO) * sizeof(float));
     l->wf = clrt_alloc(c->ks.rt, (size_t)CO * KK * roundv(c, CI) * sizeof(float));
     snprintf(l->tag_fwd, sizeof l->tag_fwd, "%s forward", name);
@@ -158,7 +162,7 @@ void conv_layer_init(conv_ctx *c, conv_layer *l, int CI, int H, int W, int CO, i
     size_t B = (size_t)max_batch;
     reserve(c, &c->g, &c->g_bytes, B * OH * OW * roundv(c, CO) * sizeof(float));
     reserve(c, &c->gpad, &c->gpad_bytes, B * CO * (OH + 2 * (K - 1)) * (OW + 2 * (K - 1)) * sizeof(float));
-    reserve(c, &c->dwp, &c->dwp_bytes, (size_t)splits(c, max_batch) * (CI * KK + 1) * roundv(c, CO) * sizeof(float));
+    reserve(c, &c->dwp, &c->dwp_bytes, (size_t)splits(c, l, max_batch) * (CI * KK + 1) * roundv(c, CO) * sizeof(float));
 }
 
 void conv_layer_release(conv_layer *l) {
@@ -187,7 +191,7 @@ void conv_forward(conv_ctx *c, conv_layer *l, cl_mem y, cl_mem x, cl_mem w, cl_m
     const conv_tuning *t = &c->tune;
     int KK = l->K * l->K;
     KARGS(c->ks.k[W_PREP], ARG_MEM(l->wt), ARG_MEM(l->wf), ARG_MEM(w), ARG_INT(l->CI), ARG_INT(l->CO), ARG_INT(l->K));
-    size_t n = (size_t)roundv(c, l->CO) * roundv(c, l->CI) * KK;
+    size_t n = (size_t)(l->CI + l->CO) * KK;
     clrt_launch(c->ks.rt, c->ks.k[W_PREP], 1, &n, &c->ks.rt->wg_1d, l->tag_fwd);
     if (!l->px) {
         launch_fwd(c, y, x, l->wt, b, B, l->CI, l->H, l->W, l->CO, l->K, 1, l->relu, l->tag_fwd);
@@ -200,11 +204,14 @@ void conv_forward(conv_ctx *c, conv_layer *l, cl_mem y, cl_mem x, cl_mem w, cl_m
     clrt_launch(c->ks.rt, c->ks.k[FWD_PX], 1, &n, &lws, l->tag_fwd);
 }
 
-/* g and, for the input gradient, gpad from dy masked by the ReLU. */
-static void prep_g(conv_ctx *c, const conv_layer *l, cl_mem dy, cl_mem y, int B, bool need_dx) {
+/* g and, for the input gradient, gpad from dy (unpooled first when up) masked by the ReLU. */
+static void prep_g(conv_ctx *c, const conv_layer *l, cl_mem dy, cl_mem y, const conv_unpool *up, int B,
+                   bool need_dx) {
     int K = l->K, OH = l->H - K + 1, OW = l->W - K + 1, P = need_dx ? K - 1 : 0;
-    KARGS(c->ks.k[BWD_PREP], ARG_MEM(c->g), ARG_MEM(c->gpad), ARG_MEM(dy), ARG_MEM(y), ARG_INT(B), ARG_INT(l->CO),
-          ARG_INT(OH), ARG_INT(OW), ARG_INT(K), ARG_INT(l->relu), ARG_INT(need_dx));
+    /* Without a pooling the argmax is never read: dy stands in for it. */
+    KARGS(c->ks.k[BWD_PREP], ARG_MEM(c->g), ARG_MEM(c->gpad), ARG_MEM(dy), ARG_MEM(up ? up->arg : dy), ARG_MEM(y),
+          ARG_INT(B), ARG_INT(l->CO), ARG_INT(OH), ARG_INT(OW), ARG_INT(K), ARG_INT(l->relu), ARG_INT(need_dx),
+          ARG_INT(up ? up->S : 0));
     size_t n = (size_t)B * (roundv(c, l->CO) / 8) * (OH + 2 * P); /* a work-item per padded row of 8 channels */
     clrt_launch(c->ks.rt, c->ks.k[BWD_PREP], 1, &n, &c->ks.rt->wg_1d, l->tag_dw);
 }
@@ -213,24 +220,25 @@ static void prep_g(conv_ctx *c, const conv_layer *l, cl_mem dy, cl_mem y, int B,
 static void finish_dw(conv_ctx *c, const conv_layer *l, cl_mem dw, cl_mem db, int ns) {
     KARGS(c->ks.k[BWD_W_FINISH], ARG_MEM(dw), ARG_MEM(db), ARG_MEM(c->dwp), ARG_INT(l->CI), ARG_INT(l->CO),
           ARG_INT(l->K), ARG_INT(ns));
-    size_t n = (size_t)l->CO * (l->CI * l->K * l->K + 1);
+    size_t n = (size_t)l->CI * l->K * l->K + 1;
     clrt_launch(c->ks.rt, c->ks.k[BWD_W_FINISH], 1, &n, &c->ks.rt->wg_1d, l->tag_dw);
 }
 
-void conv_backward(conv_ctx *c, conv_layer *l, cl_mem dx, cl_mem dw, cl_mem db, cl_mem dy, cl_mem x, cl_mem y, int B) {
+void conv_backward(conv_ctx *c, conv_layer *l, cl_mem dx, cl_mem dw, cl_mem db, cl_mem dy, cl_mem x, cl_mem y,
+                   const conv_unpool *up, int B) {
     const conv_tuning *t = &c->tune;
     int K = l->K, OH = l->H - K + 1, OW = l->W - K + 1, T = l->CI * K * K, COV = roundv(c, l->CO), P = K - 1;
-    int ns = splits(c, B);
+    int ns = splits(c, l, B);
 
-    if (l->px) {
+    if (l->px && !up) {
         /* The weight gradient reads dy and y as they are: g and gpad only serve dx. */
         KARGS(c->ks.k[BWD_W_PX], ARG_MEM(c->dwp), ARG_MEM(x), ARG_MEM(dy), ARG_MEM(y), ARG_INT(B), ARG_INT(l->CI),
               ARG_INT(l->H), ARG_INT(l->W), ARG_INT(l->CO), ARG_INT(K), ARG_INT(l->relu), ARG_INT(ns));
         size_t n = (size_t)ns * cdiv(T, t->pxt) * cdiv(l->CO, t->pxwc), lws = (size_t)t->lws;
         clrt_launch(c->ks.rt, c->ks.k[BWD_W_PX], 1, &n, &lws, l->tag_dw);
-        if (dx) prep_g(c, l, dy, y, B, true);
+        if (dx) prep_g(c, l, dy, y, NULL, B, true);
     } else {
-        prep_g(c, l, dy, y, B, dx != NULL);
+        prep_g(c, l, dy, y, up, B, dx != NULL);
         KARGS(c->ks.k[BWD_W], ARG_MEM(c->dwp), ARG_MEM(x), ARG_MEM(c->g), ARG_INT(B), ARG_INT(l->CI), ARG_INT(l->H),
               ARG_INT(l->W), ARG_INT(l->CO), ARG_INT(K), ARG_INT(ns));
         if (t->local_tiles) {

@@ -70,14 +70,17 @@ tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int b
     p->rt = rt;
     p->B = batch;
     bool params_below = false;
+    conv_tuning def;
+    conv_tuning_default(&def, rt);
     for (int i = 0; i < nl && p->nl < TUNE_MAX_LAYERS; i++) {
-        if (L[i].kind == LAYER_CONV) {
+        /* The dense layers too where they are 1x1 convolutions (layer.c). */
+        bool conv = L[i].kind == LAYER_CONV, dense = L[i].kind == LAYER_DENSE && def.dense;
+        if (conv || dense) {
             conv_case *c = &p->L[p->nl];
             snprintf(c->name, sizeof c->name, "%s", L[i].name);
             c->CI = L[i].c, c->H = L[i].h, c->W = L[i].w, c->CO = L[i].oc, c->K = L[i].size, c->relu = L[i].relu;
+            if (dense) c->K = 1;
             c->need_dx = params_below;
-            conv_tuning def;
-            conv_tuning_default(&def, rt);
             c->px = !rt->is_gpu && c->CI * c->K * c->K <= def.px && c->H - c->K + 1 >= def.vw;
             case_init(rt, c, batch, seed, (uint32_t)p->nl);
             p->nl++;
@@ -140,7 +143,7 @@ static void run_candidate(tune_conv_problem *p, candidate *c) {
     for (int i = 0; i < p->nl; i++) {
         conv_case *k = &p->L[i];
         conv_forward(&c->ctx, &c->layer[i], k->y, k->x, k->w, k->b, p->B);
-        conv_backward(&c->ctx, &c->layer[i], k->need_dx ? k->dx : NULL, k->dw, k->db, k->dy, k->x, k->yref, p->B);
+        conv_backward(&c->ctx, &c->layer[i], k->need_dx ? k->dx : NULL, k->dw, k->db, k->dy, k->x, k->yref, NULL, p->B);
     }
 }
 

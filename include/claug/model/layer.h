@@ -40,12 +40,17 @@ typedef struct {
     cl_mem arg;          /* maxpool: (B, oc, oh, ow) uchar argmax */
     cl_mem in, y;        /* the last forward's input and output */
     conv_layer conv;
+    conv_unpool unpool;  /* conv: the max pooling right above, whose backward this layer's computes (arg NULL: none) */
+    bool bwd_below;      /* maxpool: the layer below computes this one's backward */
     char tag_fwd[48], tag_bwd[48];
 } layer;
 
 /* Floats of one sample's input and output. */
 static inline size_t layer_in_size(const layer *l) { return (size_t)l->c * l->h * l->w; }
 static inline size_t layer_out_size(const layer *l) { return (size_t)l->oc * l->oh * l->ow; }
+/* Whether the layer's passes are conv.c's (a convolution, or a dense layer the convolution's
+ * tuning runs as a 1x1 one): tagged l->conv.tag_fwd, tag_dx and tag_dw. */
+static inline bool layer_runs_conv(const layer *l) { return l->conv.wt != NULL; }
 
 /* One token being parsed: what the parse needs to know of the model so far, and what it says. */
 typedef struct {

@@ -44,6 +44,10 @@ enum {
     X(pxc, "CONV_PXC", 4, 4, 1, 32, CONV_REGISTER)                                                                    \
     X(pxt, "CONV_PXT", 5, 5, 1, 32, CONV_REGISTER)                                                                    \
     X(pxwc, "CONV_PXWC", 2, 2, 1, 32, CONV_REGISTER)                                                                  \
+    /* Dense layers as 1x1 convolutions of 1x1 images through these kernels (1), or through CLBlast (0): on a CPU \
+     * driver CLBlast's local-memory GEMMs with their padding and transposition kernels run the seed's dense       \
+     * layers at about a tenth of the register tiles' rate; a GPU gets CLBlast's tuned kernels. */                  \
+    X(dense, NULL, 1, 0, 0, 1, CONV_EITHER)                                                                           \
     /* The kernel size whose tap loop is unrolled. */                                                                 \
     X(kfast, "CONV_KFAST", 3, 3, 1, 15, CONV_REGISTER)                                                                \
     /* Their work-group size. */                                                                                      \
@@ -102,7 +106,8 @@ typedef struct {
 
 typedef struct {
     int CI, H, W, CO, K, relu;
-    bool px; /* takes the pixel-vector kernels (conv_tuning.px) */
+    bool px;        /* takes the pixel-vector kernels (conv_tuning.px) */
+    int max_splits; /* of the weight gradient's batch */
     cl_mem wt; /* (CI*K*K, COV) the weights tap-major for the forward */
     cl_mem wf; /* (CO*K*K, CIV) flipped and transposed, for the input gradient */
     char tag_fwd[48], tag_dx[48], tag_dw[48];
@@ -120,11 +125,19 @@ void conv_layer_release(conv_layer *l);
 /* y = conv(x, w) + b, then ReLU when the layer has it. Prepares the layer's weight layouts. */
 void conv_forward(conv_ctx *c, conv_layer *l, cl_mem y /* (B, CO, OH, OW) */, cl_mem x /* (B, CI, H, W) */,
                   cl_mem w /* (CO, CI, K, K) */, cl_mem b /* (CO) */, int B);
-/* Given dy (gradient w.r.t. y) and the forward's x and y: dw, db, and dx unless dx is NULL. The
- * weight layouts of the last conv_forward are used. */
+/* A max pooling of S x S windows (stride S) right above the layer whose backward the layer's
+ * computes: a pass over the full-size gradient saved. */
+typedef struct {
+    cl_mem arg; /* (B, CO, OH/S, OW/S) uchar: the pooling's argmax, the maximum's place in its window */
+    int S;
+} conv_unpool;
+
+/* Given dy (gradient w.r.t. y, or with up w.r.t. the pooling of y) and the forward's x and y:
+ * dw, db, and dx unless dx is NULL. The weight layouts of the last conv_forward are used. */
 void conv_backward(conv_ctx *c, conv_layer *l, cl_mem dx /* (B, CI, H, W) or NULL */, cl_mem dw /* (CO, CI, K, K) */,
-                   cl_mem db /* (CO) */, cl_mem dy /* (B, CO, OH, OW) */, cl_mem x /* (B, CI, H, W) */,
-                   cl_mem y /* (B, CO, OH, OW) */, int B);
+                   cl_mem db /* (CO) */, cl_mem dy /* (B, CO, OH, OW), with up (B, CO, OH/S, OW/S) */,
+                   cl_mem x /* (B, CI, H, W) */, cl_mem y /* (B, CO, OH, OW) */, const conv_unpool *up /* or NULL */,
+                   int B);
 
 /* Plain-C references, accumulating in double. b may be NULL (no bias); y may be NULL when relu
  * is 0; dx or db may be NULL. */
