@@ -61,6 +61,13 @@ static void run_device(clrt *rt, const conv_tuning *t, const shape *s, const flo
     run_device_pooled(rt, t, s, x, w, b, dy, NULL, 0, r);
 }
 
+/* Seeded inputs on the scale the layers see: activations in [0, 1), weights and biases around 0. */
+static void fill_inputs(float *x, float *w, float *b, const shape *s, int seed) {
+    fill_uniform(x, (size_t)s->B * s->CI * s->H * s->W, seed, 0, 1);
+    fill_uniform(w, (size_t)s->CO * s->CI * s->K * s->K, seed + 100, -0.5f, 0.5f);
+    fill_uniform(b, (size_t)s->CO, seed + 200, -0.2f, 0.2f);
+}
+
 static void free_results(results *r) {
     free(r->y);
     free(r->dx);
@@ -159,9 +166,7 @@ static void check_unpool(clrt *rt, const conv_tuning *tunings, int nt) {
         float *x = xmalloc(nx * 4), *w = xmalloc(nw * 4), *b = xmalloc((size_t)s->CO * 4), *dyp = xmalloc(np * 4),
               *yp = xmalloc(np * 4), *dy = xmalloc(ny * 4);
         uint8_t *arg = xmalloc(np);
-        fill_uniform(x, nx, 500 + si, 0, 1);
-        fill_uniform(w, nw, 600 + si, -0.5f, 0.5f);
-        fill_uniform(b, (size_t)s->CO, 700 + si, -0.2f, 0.2f);
+        fill_inputs(x, w, b, s, 500 + si);
         fill_uniform(dyp, np, 800 + si, -1, 1);
         results want = {xmalloc(ny * 4), xmalloc(nx * 4), xmalloc(nw * 4), xmalloc((size_t)s->CO * 4), false};
         ref_conv_forward(want.y, x, w, b, s->B, s->CI, s->H, s->W, s->CO, s->K, s->relu);
@@ -247,9 +252,7 @@ int main(void) {
         const shape *s = &shapes[si];
         size_t nx = (size_t)s->B * s->CI * s->H * s->W, nw = (size_t)s->CO * s->CI * s->K * s->K, ny = out_n(s);
         float *x = xmalloc(nx * 4), *w = xmalloc(nw * 4), *b = xmalloc((size_t)s->CO * 4), *dy = xmalloc(ny * 4);
-        fill_uniform(x, nx, 100 + si, 0, 1);
-        fill_uniform(w, nw, 200 + si, -0.5f, 0.5f);
-        fill_uniform(b, (size_t)s->CO, 300 + si, -0.2f, 0.2f);
+        fill_inputs(x, w, b, s, 100 + si);
         fill_uniform(dy, ny, 400 + si, -1, 1);
         results want = {xmalloc(ny * 4), xmalloc(nx * 4), xmalloc(nw * 4), xmalloc((size_t)s->CO * 4), false};
         ref_conv_forward(want.y, x, w, b, s->B, s->CI, s->H, s->W, s->CO, s->K, s->relu);
