@@ -150,12 +150,13 @@ __kernel void gather_augment(__global float *x,            /* (B, H * W) */
         hi = fmax(hi, v);
         out[i] = shift != 0.0f ? v : clamp(v * brightness, 0.0f, 1.0f);
     }
-    /* shift is the group's own (from plan): all of it or none of it reduces. */
-    if (shift != 0.0f) {
-        lo = group_reduce(red, lo, REDUCE_MIN);
-        hi = group_reduce(red, hi, REDUCE_MAX);
+    /* The whole group reduces, whether it shifts or not: behind `shift != 0` (a value from local
+     * memory, uniform in fact but not provably so) PoCL 3.1 now and then gave one work-item a
+     * wrong minimum or maximum (test_augment failed 8 runs in 30, with the same wrong pixel). */
+    lo = group_reduce(red, lo, REDUCE_MIN);
+    hi = group_reduce(red, hi, REDUCE_MAX);
+    if (shift != 0.0f)
         for (int i = t0; i < P; i += step) out[i] = clamp(clamp(out[i] + shift, lo, hi) * brightness, 0.0f, 1.0f);
-    }
     if (!samplewise_center && !samplewise_std_normalization && !featurewise_center && !featurewise_std_normalization)
         return;
     float mean = 0.0f, sd = 0.0f;
