@@ -34,6 +34,10 @@ void conv_tuning_default(conv_tuning *t, const clrt *rt) {
     }
 }
 
+bool conv_takes_px(const conv_tuning *t, int CI, int W, int K) {
+    return !t->local_tiles && CI * K * K <= t->px && W - K + 1 >= t->vw;
+}
+
 void conv_tuning_options(char *buf, size_t len, const conv_tuning *t) {
     int kernels = t->local_tiles ? CONV_LOCAL : CONV_REGISTER;
     size_t n = 0;
@@ -150,7 +154,7 @@ void conv_layer_init(conv_ctx *c, conv_layer *l, int CI, int H, int W, int CO, i
     memset(l, 0, sizeof *l);
     l->CI = CI, l->H = H, l->W = W, l->CO = CO, l->K = K, l->relu = relu;
     int KK = K * K, OH = H - K + 1, OW = W - K + 1;
-    l->px = !c->tune.local_tiles && CI * KK <= c->tune.px && OW >= c->tune.vw;
+    l->px = conv_takes_px(&c->tune, CI, W, K);
     /* One output pixel per image (a dense layer): its taps alone make enough work-items, and
      * each split would write a whole (CI*K*K + 1, COV) partial sum. */
     l->max_splits = OH * OW == 1 ? 1 : max_batch;

@@ -81,7 +81,7 @@ tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int b
             c->CI = L[i].c, c->H = L[i].h, c->W = L[i].w, c->CO = L[i].oc, c->K = L[i].size, c->relu = L[i].relu;
             if (dense) c->K = 1;
             c->need_dx = params_below;
-            c->px = !rt->is_gpu && c->CI * c->K * c->K <= def.px && c->H - c->K + 1 >= def.vw;
+            c->px = conv_takes_px(&def, c->CI, c->W, c->K);
             case_init(rt, c, batch, seed, (uint32_t)p->nl);
             p->nl++;
         }

@@ -87,6 +87,9 @@ extern const conv_tunable conv_tunables[CONV_NTUNABLES];
 int *conv_tunable_field(conv_tuning *t, const conv_tunable *u);
 
 void conv_tuning_default(conv_tuning *t, const clrt *rt);
+/* Whether a layer of CI input channels, W columns and K x K kernels takes the pixel-vector
+ * kernels under t. */
+bool conv_takes_px(const conv_tuning *t, int CI, int W, int K);
 /* The -D options for cl/conv.cl: those of the kernels t chooses. */
 void conv_tuning_options(char *buf, size_t len, const conv_tuning *t);
 /* A one-line description of the choice, for output. */
