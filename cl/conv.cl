@@ -753,6 +753,31 @@ __kernel void conv_w_prep(__global float *wt,      /* (CI*K*K, COV) */
     }
 }
 
+/* t[p].sc = v[c].sp: three rounds of pairwise interleaving. */
+__attribute__((always_inline)) inline void transpose8(float8 *t, const float8 *v)
+{
+    float8 a[8], b[8];
+#pragma unroll
+    for (int i = 0; i < 8; i += 2) {
+        a[i] = shuffle2(v[i], v[i + 1], (uint8)(0, 8, 1, 9, 2, 10, 3, 11));
+        a[i + 1] = shuffle2(v[i], v[i + 1], (uint8)(4, 12, 5, 13, 6, 14, 7, 15));
+    }
+    /* a[2k] holds pixels 0-3 of channels 2k, 2k+1 interleaved, a[2k+1] pixels 4-7. */
+#pragma unroll
+    for (int i = 0; i < 8; i += 4)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            b[i + 2 * h] = shuffle2(a[i + h], a[i + 2 + h], (uint8)(0, 1, 8, 9, 2, 3, 10, 11));
+            b[i + 2 * h + 1] = shuffle2(a[i + h], a[i + 2 + h], (uint8)(4, 5, 12, 13, 6, 7, 14, 15));
+        }
+    /* b[i + q] (i = 0, 4) holds pixels 2q, 2q+1 of channels i..i+3. */
+#pragma unroll
+    for (int q = 0; q < 4; ++q) {
+        t[2 * q] = shuffle2(b[q], b[4 + q], (uint8)(0, 1, 2, 3, 8, 9, 10, 11));
+        t[2 * q + 1] = shuffle2(b[q], b[4 + q], (uint8)(4, 5, 6, 7, 12, 13, 14, 15));
+    }
+}
+
 /* One work-item per (n, block of 8 channels, row of the padded plane); global size
  * N * (COV/8) * PH with PH = OH + 2P, P = need_dx ? K-1 : 0. A work-item walks its row so that
  * each of its 8 dy/y/gpad channel streams is read or written contiguously, and it writes a whole
@@ -814,7 +839,40 @@ __kernel void conv_bwd_prep(__global float *g,          /* (N, OH*OW, COV) */
         yp[c] = y + o;
         gq[c] = gp + min(c, nc - 1) * (PH * PW) + P;
     }
-    for (int ox = 0, wx = 0, at = S ? (oy - wy * S) * S : 0; ox < OW; ++ox) {
+    /* Eight pixels at a time where the pooling (none or 2x2) allows: each channel's rows of dy, y
+     * and gpad as vectors, and an 8x8 transpose into g. Per-pixel code for the rest. */
+    int ox = 0;
+    if (S == 0 || S == 2) {
+        const int8 atv = (int8)(S ? (oy - wy * S) * S : 0) + (int8)(0, 1, 0, 1, 0, 1, 0, 1);
+        const int8 in = (int8)(covered ? -1 : 0);
+        for (; ox + 8 <= OW; ox += 8) {
+            float8 v[8];
+#pragma unroll
+            for (int c = 0; c < 8; ++c) {
+                float8 d;
+                if (!S) {
+                    d = vload8(0, dp[c] + ox);
+                } else {
+                    /* ox is even, so pixels ox..ox+7 lie in pooled columns ox/2..ox/2+3 < PPW. */
+                    const uint8 wx2 = (uint8)(0, 0, 1, 1, 2, 2, 3, 3);
+                    const int8 a = convert_int8(shuffle(vload4(0, ap[c] + ox / 2), convert_uchar8(wx2)));
+                    d = select((float8)(0.0f), shuffle(vload4(0, dp[c] + ox / 2), wx2), in & (a == atv));
+                }
+                int8 keep = (int8)(c < nc ? -1 : 0);
+                if (relu)
+                    keep &= isgreater(vload8(0, yp[c] + ox), (float8)(0.0f));
+                v[c] = select((float8)(0.0f), d, keep);
+                if (need_dx && c < nc)
+                    vstore8(v[c], 0, gq[c] + ox);
+            }
+            float8 t[8];
+            transpose8(t, v);
+#pragma unroll
+            for (int p = 0; p < 8; ++p)
+                vstore8(t[p], 0, grow + (ox + p) * COV);
+        }
+    }
+    for (int wx = S ? ox / S : 0, at = S ? (oy - wy * S) * S + ox - wx * S : 0; ox < OW; ++ox) {
         float dv[8];
         if (!S) {
             for (int c = 0; c < 8; ++c)
