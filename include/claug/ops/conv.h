@@ -66,7 +66,9 @@ enum {
 
 /* The choice for a device (conv_tuning_default) or `claug tune`'s. */
 typedef struct {
-    bool local_tiles; /* the kernels: CONV_LOCAL's, else CONV_REGISTER's */
+    /* The kernels: CONV_LOCAL's (1), else CONV_REGISTER's (0). An int like the rest, so that
+     * the struct has no padding and memcmp compares choices, not stray bytes. */
+    int local_tiles;
 #define CONV_FIELD_(field, define, cpu, gpu, lo, hi, kernels) int field;
     CONV_TUNABLES(CONV_FIELD_)
 #undef CONV_FIELD_
@@ -83,6 +85,7 @@ typedef struct {
 enum { CONV_NTUNABLES = 0 CONV_TUNABLES(CONV_COUNT_) };
 #undef CONV_COUNT_
 extern const conv_tunable conv_tunables[CONV_NTUNABLES];
+_Static_assert(sizeof(conv_tuning) == (CONV_NTUNABLES + 1) * sizeof(int), "conv_tuning has padding");
 /* The field of t that u describes. */
 int *conv_tunable_field(conv_tuning *t, const conv_tunable *u);
 
