@@ -62,6 +62,10 @@
  *     CONV_LM_TM must be a multiple of CONV_LM_RM and CONV_LM_TN of CONV_LM_RN; the local size
  *     is fixed by them (see above, and reqd_work_group_size), and the host reads it back from
  *     the built kernel.
+ *   Both variants:
+ *     CONV_PREP8 conv_bwd_prep: rows of 8 pixels through an 8x8 transpose in vector registers
+ *                (1, a CPU), or a pixel at a time (0, a GPU, whose scalar registers the 64
+ *                floats of a tile would overflow)
  */
 
 #ifndef CONV_TP
@@ -81,6 +85,9 @@
 #endif
 #ifndef CONV_VW
 #define CONV_VW 8
+#endif
+#ifndef CONV_PREP8
+#define CONV_PREP8 1
 #endif
 #ifndef CONV_PXR
 #define CONV_PXR 2
@@ -825,45 +832,44 @@ __kernel void conv_bwd_prep(__global float *g,          /* (N, OH*OW, COV) */
      * and columns that fill no window get 0). */
     const int PPH = S ? OH / S : 0, PPW = S ? OW / S : 0, wy = S ? oy / S : 0;
     const bool covered = S ? wy < PPH : true;
-    /* Channels past CO read a valid channel and are zeroed by the lane mask, so the loop body
-     * is straight-line vector code. */
+    /* Channels past CO read a valid channel (the last, cc below) and are zeroed by the lane mask,
+     * so the loop bodies are straight-line vector code. Each stream is a base and a channel
+     * stride, not eight pointers: 32 live 64-bit addresses would take 64 of a GPU's registers. */
     const int8 live = (int8)(0, 1, 2, 3, 4, 5, 6, 7) < (int8)(nc);
-    const __global float *dp[8], *yp[8];
-    const __global uchar *ap[8];
-    __global float *gq[8];
-    for (int c = 0; c < 8; ++c) {
-        const size_t ch = (size_t)n * CO + co0 + min(c, nc - 1), o = ch * OHW + oy * OW;
-        const size_t po = (ch * PPH + min(wy, PPH - 1)) * PPW; /* the pooled row, when S > 0 */
-        dp[c] = S ? dy + po : dy + o;
-        ap[c] = arg + (S ? po : 0);
-        yp[c] = y + o;
-        gq[c] = gp + min(c, nc - 1) * (PH * PW) + P;
-    }
-    /* Eight pixels at a time where the pooling (none or 2x2) allows: each channel's rows of dy, y
-     * and gpad as vectors, and an 8x8 transpose into g. Per-pixel code for the rest. */
+    const size_t ch0 = (size_t)n * CO + co0;
+    const size_t prow = (ch0 * PPH + min(wy, PPH - 1)) * PPW; /* the pooled row, when S > 0 */
+    const __global float *d0 = S ? dy + prow : dy + ch0 * OHW + oy * OW;
+    const __global uchar *a0 = arg + (S ? prow : 0);
+    const __global float *y0 = y + ch0 * OHW + oy * OW;
+    __global float *q0 = gp + P;
+    const int dstride = S ? PPH * PPW : OHW, qstride = PH * PW;
+    /* With CONV_PREP8, eight pixels at a time where the pooling (none or 2x2) allows: each
+     * channel's rows of dy, y and gpad as vectors, and an 8x8 transpose into g. Per-pixel code
+     * for the rest. */
     int ox = 0;
-    if (S == 0 || S == 2) {
+    if (CONV_PREP8 && (S == 0 || S == 2)) {
         const int8 atv = (int8)(S ? (oy - wy * S) * S : 0) + (int8)(0, 1, 0, 1, 0, 1, 0, 1);
         const int8 in = (int8)(covered ? -1 : 0);
         for (; ox + 8 <= OW; ox += 8) {
             float8 v[8];
 #pragma unroll
             for (int c = 0; c < 8; ++c) {
+                const int cc = min(c, nc - 1);
                 float8 d;
                 if (!S) {
-                    d = vload8(0, dp[c] + ox);
+                    d = vload8(0, d0 + cc * dstride + ox);
                 } else {
                     /* ox is even, so pixels ox..ox+7 lie in pooled columns ox/2..ox/2+3 < PPW. */
                     const uint8 wx2 = (uint8)(0, 0, 1, 1, 2, 2, 3, 3);
-                    const int8 a = convert_int8(shuffle(vload4(0, ap[c] + ox / 2), convert_uchar8(wx2)));
-                    d = select((float8)(0.0f), shuffle(vload4(0, dp[c] + ox / 2), wx2), in & (a == atv));
+                    const int8 a = convert_int8(shuffle(vload4(0, a0 + cc * dstride + ox / 2), convert_uchar8(wx2)));
+                    d = select((float8)(0.0f), shuffle(vload4(0, d0 + cc * dstride + ox / 2), wx2), in & (a == atv));
                 }
                 int8 keep = (int8)(c < nc ? -1 : 0);
                 if (relu)
-                    keep &= isgreater(vload8(0, yp[c] + ox), (float8)(0.0f));
+                    keep &= isgreater(vload8(0, y0 + cc * OHW + ox), (float8)(0.0f));
                 v[c] = select((float8)(0.0f), d, keep);
                 if (need_dx && c < nc)
-                    vstore8(v[c], 0, gq[c] + ox);
+                    vstore8(v[c], 0, q0 + c * qstride + ox);
             }
             float8 t[8];
             transpose8(t, v);
@@ -873,37 +879,37 @@ __kernel void conv_bwd_prep(__global float *g,          /* (N, OH*OW, COV) */
         }
     }
     for (int wx = S ? ox / S : 0, at = S ? (oy - wy * S) * S + ox - wx * S : 0; ox < OW; ++ox) {
-        float dv[8];
+        float dv[8], yv[8];
         if (!S) {
             for (int c = 0; c < 8; ++c)
-                dv[c] = dp[c][ox];
+                dv[c] = d0[min(c, nc - 1) * dstride + ox];
         } else {
             const bool in = covered && wx < PPW;
-            for (int c = 0; c < 8; ++c)
-                dv[c] = in && ap[c][wx] == at ? dp[c][wx] : 0.0f;
+            for (int c = 0; c < 8; ++c) {
+                const int o = min(c, nc - 1) * dstride + wx;
+                dv[c] = in && a0[o] == at ? d0[o] : 0.0f;
+            }
             /* The next pixel's window column and its place in the window. */
             if (++at % S == 0) {
                 at -= S;
                 ++wx;
             }
         }
-        const float8 d = vload8(0, dv);
         int8 keep = live;
-        if (relu)
-            keep &= isgreater((float8)(yp[0][ox], yp[1][ox], yp[2][ox], yp[3][ox],
-                                       yp[4][ox], yp[5][ox], yp[6][ox], yp[7][ox]), (float8)(0.0f));
-        const float8 v = select((float8)(0.0f), d, keep);
+        if (relu) {
+            for (int c = 0; c < 8; ++c)
+                yv[c] = y0[min(c, nc - 1) * OHW + ox];
+            keep &= isgreater(vload8(0, yv), (float8)(0.0f));
+        }
+        const float8 v = select((float8)(0.0f), vload8(0, dv), keep);
         vstore8(v, 0, grow + ox * COV);
         if (need_dx) {
             /* Lanes past nc store to the clamped channel before its own lane does, in order. */
-            gq[7][ox] = v.s7;
-            gq[6][ox] = v.s6;
-            gq[5][ox] = v.s5;
-            gq[4][ox] = v.s4;
-            gq[3][ox] = v.s3;
-            gq[2][ox] = v.s2;
-            gq[1][ox] = v.s1;
-            gq[0][ox] = v.s0;
+            float e[8];
+            vstore8(v, 0, e);
+#pragma unroll
+            for (int c = 7; c >= 0; --c)
+                q0[min(c, nc - 1) * qstride + ox] = e[c];
         }
     }
 }

@@ -241,6 +241,7 @@ int main(void) {
     tunings[3].local_tiles = true; /* small odd local tiles, a split per image */
     tunings[3].tm = 12, tunings[3].tn = 8, tunings[3].kc = 5, tunings[3].rm = 3, tunings[3].rn = 2,
     tunings[3].splits = 0, tunings[3].vw = tunings[1].vw;
+    tunings[2].prep8 = tunings[3].prep8 = 0; /* the pixel-at-a-time gradient layout, as on a GPU */
     /* Register tiles with the pixel-vector kernels on every layer they can take, odd tiles of
      * them, and tuning 1 with none: every layer takes both register kernel shapes. */
     tunings[4].local_tiles = false, tunings[4].px = 4096, tunings[4].pxr = 3, tunings[4].pxc = 5,

@@ -48,6 +48,9 @@ enum {
      * driver CLBlast's local-memory GEMMs with their padding and transposition kernels run the seed's dense       \
      * layers at about a tenth of the register tiles' rate; a GPU gets CLBlast's tuned kernels. */                  \
     X(dense, NULL, 1, 0, 0, 1, CONV_EITHER)                                                                           \
+    /* conv_bwd_prep takes rows of 8 pixels through an 8x8 transpose in vector registers (1), or a pixel at a time  \
+     * (0): a GPU holds the tile's 64 floats in scalar registers, and AMD's gfx1100 spills them. */                 \
+    X(prep8, "CONV_PREP8", 1, 0, 0, 1, CONV_EITHER)                                                                   \
     /* The kernel size whose tap loop is unrolled. */                                                                 \
     X(kfast, "CONV_KFAST", 3, 3, 1, 15, CONV_REGISTER)                                                                \
     /* Their work-group size. */                                                                                      \
