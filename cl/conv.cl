@@ -216,6 +216,14 @@ __attribute__((always_inline)) inline void conv_fwd_tile(floatv *acc, const __gl
                                                          int CI, int K, int W, int HW, int nb)
 {
     int xo = 0;
+    if (K == 1) {
+        /* A dense layer (or a 1x1 convolution): one loop over the taps, not three nested loops
+         * of one trip each per tap; dense forward and input gradient 20% faster on PoCL. */
+#pragma unroll 4
+        for (int ci = 0; ci < CI; ++ci, xo += HW, wv += nb)
+            conv_fwd_tap(acc, xp, xo, wv, blk);
+        return;
+    }
     for (int ci = 0; ci < CI; ++ci, xo += HW - K * W) {
         for (int kh = 0; kh < K; ++kh, xo += W) {
             if (K == CONV_KFAST) {
@@ -363,6 +371,30 @@ __attribute__((always_inline)) inline void conv_bwd_w_tile(floatv *acc, const __
                                                            int n1, int CI, int HW, int W, int OH,
                                                            int OW, int nb)
 {
+    if (OH * OW == 1) {
+        /* A dense layer: one pixel per image, so one loop over the images with the tap pointers
+         * set once (per image row, as below, cost 38% of the dense weight gradient on PoCL). The
+         * pixel's body is the loop's below, written out: as a shared inline function, conv2d_1's
+         * weight gradient measured 3-5% slower. */
+        const __global float *xr[CONV_WT];
+#pragma unroll
+        for (int i = 0; i < CONV_WT; ++i)
+            xr[i] = x + (size_t)n0 * CI * HW + toff[i];
+        for (int n = n0, xo = 0; n < n1; ++n, xo += CI * HW, gvp += nb) {
+            floatv gv[CONV_WCB];
+            #pragma unroll
+            for (int j = 0; j < CONV_WCB; ++j)
+                gv[j] = gvp[blk[j]];
+            #pragma unroll
+            for (int i = 0; i < CONV_WT; ++i) {
+                const floatv xv = (floatv)(xr[i][xo]);
+            #pragma unroll
+                for (int j = 0; j < CONV_WCB; ++j)
+                    acc[i * CONV_WCB + j] = fma(xv, gv[j], acc[i * CONV_WCB + j]);
+            }
+        }
+        return;
+    }
     for (int n = n0; n < n1; ++n) {
         for (int oy = 0; oy < OH; ++oy) {
             const __global float *xr[CONV_WT];
@@ -371,13 +403,13 @@ __attribute__((always_inline)) inline void conv_bwd_w_tile(floatv *acc, const __
                 xr[i] = x + (size_t)n * CI * HW + oy * W + toff[i];
             for (int ox = 0; ox < OW; ++ox, gvp += nb) {
                 floatv gv[CONV_WCB];
-#pragma unroll
+                #pragma unroll
                 for (int j = 0; j < CONV_WCB; ++j)
                     gv[j] = gvp[blk[j]];
-#pragma unroll
+                #pragma unroll
                 for (int i = 0; i < CONV_WT; ++i) {
                     const floatv xv = (floatv)(xr[i][ox]);
-#pragma unroll
+                #pragma unroll
                     for (int j = 0; j < CONV_WCB; ++j)
                         acc[i * CONV_WCB + j] = fma(xv, gv[j], acc[i * CONV_WCB + j]);
                 }
