@@ -59,11 +59,11 @@ static void test_shape(pool_kernels *k, clrt *rt, shape s, int ties) {
     ref_pool_backward(dx, dy, arg, s.B, s.C, s.H, s.W, s.S);
 
     char what[96];
-    snprintf(what, sizeof what, "pool %dx%d S=%d%s y vs ref", s.H, s.W, s.S, ties ? " ties" : "");
+    snprintf(what, sizeof what, "pool%s %dx%d S=%d%s y vs ref", k->rows ? " rows" : "", s.H, s.W, s.S, ties ? " ties" : "");
     check_close(what, gy, y, m, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
-    snprintf(what, sizeof what, "pool %dx%d S=%d%s argmax vs ref", s.H, s.W, s.S, ties ? " ties" : "");
+    snprintf(what, sizeof what, "pool%s %dx%d S=%d%s argmax vs ref", k->rows ? " rows" : "", s.H, s.W, s.S, ties ? " ties" : "");
     check_same(what, garg, arg, m);
-    snprintf(what, sizeof what, "pool %dx%d S=%d%s dx vs ref", s.H, s.W, s.S, ties ? " ties" : "");
+    snprintf(what, sizeof what, "pool%s %dx%d S=%d%s dx vs ref", k->rows ? " rows" : "", s.H, s.W, s.S, ties ? " ties" : "");
     check_close(what, gdx, dx, n, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
     check_against_definition(y, arg, x, s);
 
@@ -109,14 +109,21 @@ static void test_fd(shape s) {
 
 int main(void) {
     clrt *rt = clrt_open(NULL, NULL);
+    /* Both forwards, a window per work-item and a row (four windows at a time, then one by one),
+     * on rows of 3, 5 and 12 windows, a dropped trailing column among them. */
+    const shape shapes[] = {{3, 5, 7, 7, 2},  {3, 5, 9, 11, 2}, {3, 5, 9, 11, 3},
+                            {3, 5, 7, 7, 3},  {2, 3, 8, 10, 2}, {2, 4, 24, 25, 2}};
     pool_kernels k;
-    pool_init(&k, rt);
-    const shape shapes[] = {{3, 5, 7, 7, 2}, {3, 5, 9, 11, 2}, {3, 5, 9, 11, 3}, {3, 5, 7, 7, 3}, {2, 3, 8, 10, 2}};
-    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
-        test_shape(&k, rt, shapes[i], 0);
-        test_shape(&k, rt, shapes[i], 1);
-        test_fd(shapes[i]);
+    for (int rows = 0; rows <= 1; rows++) {
+        pool_init_rows(&k, rt, rows);
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+            test_shape(&k, rt, shapes[i], 0);
+            test_shape(&k, rt, shapes[i], 1);
+        }
+        pool_release(&k);
     }
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) test_fd(shapes[i]);
+    pool_init(&k, rt);
     /* Smaller than one window: an empty output, and a backward that zeroes dx. */
     shape tiny = {2, 3, 2, 5, 3};
     float dx[2 * 3 * 2 * 5], zero[2 * 3 * 2 * 5] = {0};

@@ -2,9 +2,15 @@
 
 enum { FWD, BWD };
 
-void pool_init(pool_kernels *k, clrt *rt) {
-    clrt_kernels_init(&k->ks, rt, "pool.cl", NULL, (const char *const[]){[FWD] = "pool_fwd", [BWD] = "pool_bwd", NULL});
+void pool_init_rows(pool_kernels *k, clrt *rt, bool rows) {
+    k->rows = rows;
+    clrt_kernels_init(&k->ks, rt, "pool.cl", rows ? "-DPOOL_ROWS=1" : "-DPOOL_ROWS=0",
+                      (const char *const[]){[FWD] = "pool_fwd", [BWD] = "pool_bwd", NULL});
 }
+
+/* A CPU's forward reads rows as vectors: the 24x24 planes of the seed model pooled 1.5x faster
+ * on PoCL than a work-item per window. */
+void pool_init(pool_kernels *k, clrt *rt) { pool_init_rows(k, rt, !rt->is_gpu); }
 
 void pool_release(pool_kernels *k) { clrt_kernels_release(&k->ks); }
 
@@ -28,7 +34,10 @@ void pool_forward(pool_kernels *k, cl_mem y, cl_mem arg, cl_mem x, int B, int C,
     check_window(S);
     if (H < S || W < S) return; /* images smaller than one window: an empty output */
     KARGS(k->ks.k[FWD], ARG_MEM(y), ARG_MEM(arg), ARG_MEM(x), ARG_INT(B * C), ARG_INT(H), ARG_INT(W), ARG_INT(S));
-    launch_planes(k, k->ks.k[FWD], W / S, H / S, B * C, tag);
+    if (k->rows)
+        clrt_launch(k->ks.rt, k->ks.k[FWD], 2, (size_t[]){(size_t)(H / S), (size_t)B * C}, NULL, tag);
+    else
+        launch_planes(k, k->ks.k[FWD], W / S, H / S, B * C, tag);
 }
 
 void pool_backward(pool_kernels *k, cl_mem dx, cl_mem dy, cl_mem arg, int B, int C, int H, int W, int S,

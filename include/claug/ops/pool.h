@@ -3,13 +3,19 @@
 #ifndef CLAUG_POOL_H
 #define CLAUG_POOL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "claug/runtime/clrt.h"
 
-typedef struct { clrt_kernels ks; } pool_kernels; /* of cl/pool.cl */
+typedef struct {
+    clrt_kernels ks; /* of cl/pool.cl */
+    bool rows;       /* POOL_ROWS: the forward's work-item an output row (a CPU), else a window */
+} pool_kernels;
 
+/* With the device's choice of POOL_ROWS (rows on a CPU); pool_init_rows with a given one. */
 void pool_init(pool_kernels *k, clrt *rt);
+void pool_init_rows(pool_kernels *k, clrt *rt, bool rows);
 void pool_release(pool_kernels *k);
 
 /* OH = H / S, OW = W / S (floor). arg records which element of each window was the maximum
