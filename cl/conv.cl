@@ -219,7 +219,6 @@ __attribute__((always_inline)) inline void conv_fwd_tile(floatv *acc, const __gl
     if (K == 1) {
         /* A dense layer (or a 1x1 convolution): one loop over the taps, not three nested loops
          * of one trip each per tap; dense forward and input gradient 20% faster on PoCL. */
-#pragma unroll 4
         for (int ci = 0; ci < CI; ++ci, xo += HW, wv += nb)
             conv_fwd_tap(acc, xp, xo, wv, blk);
         return;
