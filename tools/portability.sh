@@ -19,8 +19,8 @@
 # takes). Without ptxas, or for an architecture the installed ptxas no longer knows, the NVIDIA
 # targets stop at PTX and the table says so.
 #
-# It fails (exit 1) on any compile error, on a kernel whose local (shared) memory exceeds 32 KiB
-# (OpenCL's guaranteed minimum), and, for the kernels claug runs on a GPU without measuring them
+# It fails (exit 1) on any compile error or warning, on a kernel whose local (shared) memory
+# exceeds 32 KiB (OpenCL's guaranteed minimum), and, for the kernels claug runs on a GPU without measuring them
 # first (the GPU defaults), on any spill or a reqd_work_group_size above 256 (the smallest common
 # default maximum). The other builds are figures: the CPU's parameters never run on a GPU, and
 # claug tune refuses a candidate that exceeds the device's work-group or local-memory limit and
@@ -35,7 +35,9 @@ AMD_TARGETS="gfx906 gfx1030 gfx1100"
 NV_TARGETS="sm_70 sm_80 sm_90"
 LOCAL_LIMIT=32768
 WG_LIMIT=256
-CL_FLAGS="-x cl -Xclang -finclude-default-header"
+# -Werror: a warning here is one PoCL's compiler prints on the user's terminal at a cold start
+# (clang's "loop not unrolled" for an unroll pragma it cannot apply, say).
+CL_FLAGS="-x cl -Xclang -finclude-default-header -Werror"
 
 # ---- one compile job, run in parallel by the main part below (xargs) -----------------------
 if [ "${1:-}" = "--job" ]; then
