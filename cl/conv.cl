@@ -381,13 +381,13 @@ __attribute__((always_inline)) inline void conv_bwd_w_tile(floatv *acc, const __
             xr[i] = x + (size_t)n0 * CI * HW + toff[i];
         for (int n = n0, xo = 0; n < n1; ++n, xo += CI * HW, gvp += nb) {
             floatv gv[CONV_WCB];
-            #pragma unroll
+#pragma unroll
             for (int j = 0; j < CONV_WCB; ++j)
                 gv[j] = gvp[blk[j]];
-            #pragma unroll
+#pragma unroll
             for (int i = 0; i < CONV_WT; ++i) {
                 const floatv xv = (floatv)(xr[i][xo]);
-            #pragma unroll
+#pragma unroll
                 for (int j = 0; j < CONV_WCB; ++j)
                     acc[i * CONV_WCB + j] = fma(xv, gv[j], acc[i * CONV_WCB + j]);
             }
@@ -402,13 +402,13 @@ __attribute__((always_inline)) inline void conv_bwd_w_tile(floatv *acc, const __
                 xr[i] = x + (size_t)n * CI * HW + oy * W + toff[i];
             for (int ox = 0; ox < OW; ++ox, gvp += nb) {
                 floatv gv[CONV_WCB];
-                #pragma unroll
+#pragma unroll
                 for (int j = 0; j < CONV_WCB; ++j)
                     gv[j] = gvp[blk[j]];
-                #pragma unroll
+#pragma unroll
                 for (int i = 0; i < CONV_WT; ++i) {
                     const floatv xv = (floatv)(xr[i][ox]);
-                #pragma unroll
+#pragma unroll
                     for (int j = 0; j < CONV_WCB; ++j)
                         acc[i * CONV_WCB + j] = fma(xv, gv[j], acc[i * CONV_WCB + j]);
                 }
