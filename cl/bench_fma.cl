@@ -15,6 +15,9 @@
  *                 knows it (PoCL builds its work-group loops around it)          default 64
  */
 
+/* float16 arguments of built-in functions (fma, vload16): see the same pragma in bench.cl. */
+#pragma clang diagnostic ignored "-Wpsabi"
+
 #ifndef BENCH_WIDTH
 #define BENCH_WIDTH 16
 #endif

@@ -58,10 +58,10 @@ static void test_fma(clrt *rt, const bench_fma_shape *shape) {
     bench_fma_release(k);
 }
 
-/* Every width, pattern and form of the sums, two passes over the data, at two work-group sizes,
- * against the sums in the kernel's order. */
+/* Every width, pattern and form of the sums, at two work-group sizes, against the sums in the
+ * kernel's order. Two passes rotate by half the work-items, seven by 1/7 of them, wrapping round. */
 static void test_read(bench_mem_kernels *k, clrt *rt) {
-    int wg = (int)rt->wg_1d, n = 3 * wg, passes = 2;
+    int wg = (int)rt->wg_1d, n = 6 * wg;
     size_t floats = (size_t)n * 16 * 16;
     float *src = xmalloc(floats * sizeof *src), *got = xmalloc((size_t)n * sizeof *got),
           *want = xmalloc((size_t)n * sizeof *want);
@@ -71,14 +71,16 @@ static void test_read(bench_mem_kernels *k, clrt *rt) {
     /* The usual work-group, and a smaller one: the blocked pattern follows the group. */
     for (int g = 0; g < 2; g++)
         for (int w = 0; w < 3; w++)
-            for (int form = 0; form < 4; form++) {
-                bench_read_shape shape = {widths[w], form & 1, form >> 1, g ? 16 : wg};
+            for (int form = 0; form < 8; form++) {
+                int passes = form & 4 ? 7 : 2;
+                bench_read_shape shape = {widths[w], form & 1, form >> 1 & 1, g ? 16 : wg};
                 bench_read(k, out, s, &shape, n, passes, "read");
                 clrt_read(rt, out, 0, (size_t)n * sizeof *got, got);
                 ref_bench_read(want, src, &shape, n, passes);
                 char what[96];
-                snprintf(what, sizeof what, "read float%d, %s, %s, work-group %d", widths[w],
-                         shape.blocked ? "blocked" : "strided", shape.one_sum ? "one sum" : "partial sums", shape.wg);
+                snprintf(what, sizeof what, "read float%d, %s, %s, work-group %d, %d passes", widths[w],
+                         shape.blocked ? "blocked" : "strided", shape.one_sum ? "one sum" : "partial sums", shape.wg,
+                         passes);
                 check_close(what, got, want, (size_t)n, TOL_EXACT_ATOL, TOL_EXACT_RTOL);
             }
     release(s);

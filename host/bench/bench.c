@@ -177,15 +177,17 @@ void bench_read(bench_mem_kernels *k, cl_mem out, cl_mem src, const bench_read_s
 
 void ref_bench_read(float *out, const float *src, const bench_read_shape *s, int n, int passes) {
     float sum[8][16];
-    int width = s->width, wg = s->wg, sums = read_sums(s);
+    int width = s->width, wg = s->wg, sums = read_sums(s), shift = n / passes > 1 ? n / passes : 1;
     for (int i = 0; i < n; i++) {
-        size_t base = s->blocked ? (size_t)(i / wg) * wg * READ_PER + (size_t)(i % wg) : (size_t)i;
         size_t step = s->blocked ? (size_t)wg : (size_t)n;
         for (int j = 0; j < sums; j++)
             for (int l = 0; l < width; l++) sum[j][l] = 0;
-        for (int p = 0; p < passes; p++)
+        for (int p = 0; p < passes; p++) {
+            size_t v = ((size_t)i + (size_t)p * (size_t)shift) % (size_t)n;
+            size_t base = s->blocked ? v / (size_t)wg * (size_t)wg * READ_PER + v % (size_t)wg : v;
             for (int k = 0; k < READ_PER; k++)
                 for (int l = 0; l < width; l++) sum[k % sums][l] += src[(base + k * step) * width + l];
+        }
         for (int j = 1; j < sums; j++)
             for (int l = 0; l < width; l++) sum[0][l] += sum[j][l];
         float t = sum[0][0];
@@ -547,23 +549,31 @@ static void bench_peak_flops(bench *b) {
 typedef struct {
     bench *b;
     bench_read_shape shape;
-    int n, passes; /* work-items; passes over the working set */
+    int n;        /* work-items */
+    int passes;   /* over the working set within a launch */
+    int launches; /* of the kernel in a run */
 } read_ctx;
 
 static void run_read(void *p) {
     read_ctx *r = p;
-    bench_read(&r->b->mem, r->b->read_out, r->b->big, &r->shape, r->n, r->passes, "read");
+    for (int i = 0; i < r->launches; i++)
+        bench_read(&r->b->mem, r->b->read_out, r->b->big, &r->shape, r->n, r->passes, "read");
 }
 
-/* The read kernel of shape s over the first `bytes` of the big buffer, its passes calibrated
- * until a run lasts `target` seconds. */
-static read_ctx read_open(bench *b, size_t bytes, const bench_read_shape *s, double target) {
-    read_ctx r = {b, *s, (int)(bytes / (4 * (size_t)s->width * READ_PER)), 1};
+/* The read kernel of shape s over the first `bytes` of the big buffer, calibrated until a run
+ * lasts `target` seconds. A cache's working set is read `passes` times within a launch, since a
+ * launch of its few groups costs more than a pass. The memory ceiling's is read once a launch, by
+ * more launches: a later pass within a launch may run beside an earlier one (as PoCL's threads
+ * take the groups in blocks), and their reads of the same vectors would meet in the last-level
+ * cache. */
+static read_ctx read_open(bench *b, size_t bytes, const bench_read_shape *s, double target, bool cache) {
+    read_ctx r = {b, *s, (int)(bytes / (4 * (size_t)s->width * READ_PER)), 1, 1};
+    int *count = cache ? &r.passes : &r.launches;
     for (;;) {
         double t = events_seconds(b, run_read, &r);
-        if (t >= target || r.passes >= 1 << 20) break;
+        if (t >= target || *count >= (cache ? 1 << 20 : 1 << 10)) break;
         double grow = t > 0 ? ceil(target / t * 1.1) : 16;
-        r.passes *= grow < 2 ? 2 : grow > 64 ? 64 : (int)grow;
+        *count *= grow < 2 ? 2 : grow > 64 ? 64 : (int)grow;
     }
     return r;
 }
@@ -585,20 +595,20 @@ static double measure_bandwidth(bench *b, size_t bytes, const char *name, bool c
                 bench_read_shape s = {widths[k % 3], blocked, k >= 3, (int)wg};
                 size_t n = bytes / (4 * (size_t)s.width * READ_PER);
                 if (wg > b->rt->dev.max_wg || n % wg) continue; /* a working set too small for the group */
-                read_ctx r = read_open(b, bytes, &s, SWEEP_SECONDS);
+                read_ctx r = read_open(b, bytes, &s, SWEEP_SECONDS, cache);
                 double t[SWEEP_RUNS];
                 for (int i = 0; i < SWEEP_RUNS; i++) t[i] = events_seconds(b, run_read, &r);
-                double rate = (double)bytes * r.passes / median(t, SWEEP_RUNS);
+                double rate = (double)bytes * r.passes * r.launches / median(t, SWEEP_RUNS);
                 if (keep_sweep) b->read_sweep[b->nread_sweep++] = (read_trial){s, rate * 1e-9};
                 if (rate > best_rate) best_rate = rate, best = r;
             }
-    best = read_open(b, bytes, &best.shape, cache ? CACHE_SECONDS : CEILING_SECONDS);
-    int n = time_runs(b, events_seconds, run_read, &best);
-    double moved = (double)bytes * best.passes, rate = moved / median(b->samples, n);
+    best = read_open(b, bytes, &best.shape, cache ? CACHE_SECONDS : CEILING_SECONDS, cache);
+    int n = time_runs(b, events_seconds, run_read, &best), times = best.passes * best.launches;
+    double moved = (double)bytes * times, rate = moved / median(b->samples, n);
     char size[24], detail[80];
     format_bytes(size, sizeof size, (double)bytes);
-    snprintf(detail, sizeof detail, "%s read %d time%s; float%d, %s, %d sum%s, work-group %d", size, best.passes,
-             best.passes > 1 ? "s" : "", best.shape.width, best.shape.blocked ? "blocked" : "strided",
+    snprintf(detail, sizeof detail, "%s read %d time%s; float%d, %s, %d sum%s, work-group %d", size, times,
+             times > 1 ? "s" : "", best.shape.width, best.shape.blocked ? "blocked" : "strided",
              read_sums(&best.shape), best.shape.one_sum ? "" : "s", best.shape.wg);
     /* The ceiling is in place before its item, which is then its own ceiling. */
     bw_ceiling *c = cache ? &b->levels[b->nlevels - 1] : &b->memory;

@@ -110,8 +110,8 @@ typedef struct {
     int wg;       /* the work-group size */
 } bench_read_shape;
 
-/* out[i] = the sum of the 16 float`width`s work-item i reads, `passes` times over; n, a
- * multiple of s->wg, work-items. */
+/* out[i] = the sum of the 16 float`width`s work-item i reads in each of `passes` passes, in pass
+ * p those of work-item (i + p * max(1, n / passes)) mod n; n, a multiple of s->wg, work-items. */
 void bench_read(bench_mem_kernels *k, cl_mem out /* (n) */, cl_mem src /* (n * 16, width) */,
                 const bench_read_shape *s, int n, int passes, const char *tag);
 /* The plain-C reference of bench_read, in the kernel's order of additions. */
