@@ -1,8 +1,9 @@
 /* The search of `claug tune`: a candidate with wrong results is rejected and never stored (a
  * convolution kernel made wrong for one tile size, CLBlast parameters that compile but compute
  * garbage, parameters CLBlast refuses, and a correct candidate measured against a wrong
- * reference); stored tiles that are wrong or do not build are ignored at load. One executable,
- * because CLBlast compiles each parameter set once per process. */
+ * reference); stored tiles that are wrong or do not build are ignored at load; the dense layers'
+ * route is checked both ways and chosen by its rule. One executable, because CLBlast compiles each
+ * parameter set once per process. */
 /* ctest: labels=kernel timeout=600 */
 #define _POSIX_C_SOURCE 200809L
 #include <clblast_c.h>
@@ -56,10 +57,10 @@ static void test_bad_conv_candidate(void) {
     clrt *rt = clrt_open(NULL, bad_kernel_dir());
     int nl;
     layer *L = model_layers(MODEL_SEED, &nl, NULL);
-    tune_conv_problem *p = tune_conv_problem_new(rt, L, nl, 2, 7);
-    free(L);
     conv_tuning bad, good;
     conv_tuning_default(&good, rt);
+    tune_conv_problem *p = tune_conv_problem_new(rt, L, nl, 2, 7, good.dense);
+    free(L);
     good.local_tiles = false;
     bad = good;
     bad.tp = 4;
@@ -177,6 +178,48 @@ static void test_clblast(clrt *rt) {
     tune_gemm_problem_free(p);
 }
 
+/* ---- the dense layers' route ------------------------------------------------------------------------ */
+
+static void test_dense_route(clrt *rt) {
+    /* The rule: the default unless the other route is correct and 3% faster, or the default wrong. */
+    const bool both[NROUTES] = {true, true}, conv_only[NROUTES] = {[ROUTE_CONV] = true},
+               gemm_only[NROUTES] = {[ROUTE_GEMM] = true};
+    const double gemm_fast[NROUTES] = {[ROUTE_GEMM] = 0.5, [ROUTE_CONV] = 1.0},
+                 near[NROUTES] = {[ROUTE_GEMM] = 0.98, [ROUTE_CONV] = 1.0};
+    CHECK(tune_dense_choice(ROUTE_CONV, both, gemm_fast) == ROUTE_GEMM, "a faster CLBlast route was not kept");
+    CHECK(tune_dense_choice(ROUTE_CONV, both, near) == ROUTE_CONV, "a route 2%% faster replaced the default");
+    CHECK(tune_dense_choice(ROUTE_CONV, conv_only, gemm_fast) == ROUTE_CONV, "a wrong route was kept");
+    CHECK(tune_dense_choice(ROUTE_CONV, gemm_only, near) == ROUTE_GEMM, "a wrong default was kept over a correct route");
+    CHECK(tune_dense_choice(ROUTE_GEMM, both, gemm_fast) == ROUTE_GEMM, "the faster default was replaced");
+
+    int nl;
+    layer *L = model_layers(MODEL_SEED, &nl, NULL);
+    tune_dense_problem *p = tune_dense_problem_new(rt, L, nl, 4, 13);
+    free(L);
+    tune_config cfg = {.batch_size = 4, .rounds = 3, .seed = 13};
+    conv_tuning t;
+    conv_tuning_default(&t, rt);
+    dense_tune_result r;
+    tune_dense(p, &t, &cfg, &r);
+    printf("dense route: 1x1 convolutions %s %.3f ms, CLBlast %s %.3f ms; kept %s\n", r.ok[ROUTE_CONV] ? "ok" : "WRONG",
+           1e3 * r.t[ROUTE_CONV], r.ok[ROUTE_GEMM] ? "ok" : "WRONG", 1e3 * r.t[ROUTE_GEMM],
+           r.after == ROUTE_CONV ? "convolutions" : "CLBlast");
+    CHECK(r.nlayers == 2, "the seed model has 2 dense layers, the problem %d", r.nlayers);
+    CHECK(r.before == t.dense, "the default route is %d, conv_tuning_default's %d", r.before, t.dense);
+    CHECK(r.ok[ROUTE_CONV] && r.ok[ROUTE_GEMM], "a route fails its check (worst %.3g and %.3g x the tolerance)",
+          r.worst[ROUTE_CONV], r.worst[ROUTE_GEMM]);
+    CHECK(r.t[ROUTE_CONV] > 0 && r.t[ROUTE_GEMM] > 0, "a route was not timed");
+    CHECK(r.after == tune_dense_choice(r.before, r.ok, r.t), "the kept route is not the rule's");
+
+    /* Against a wrong reference both routes fail, and the default stays. */
+    tune_dense_reference(p, 1)[0] += 1.0f;
+    tune_dense(p, &t, &cfg, &r);
+    CHECK(!r.ok[ROUTE_CONV] && !r.ok[ROUTE_GEMM] && r.worst[ROUTE_CONV] > 1 && r.worst[ROUTE_GEMM] > 1,
+          "a route that disagrees with the reference passed");
+    CHECK(r.after == r.before, "a wrong route replaced the default");
+    tune_dense_problem_free(p);
+}
+
 int main(void) {
     tune_test_cache("tune-search-cache");
     double t0 = now_seconds();
@@ -184,6 +227,8 @@ int main(void) {
     printf("[%.1f s]\n", now_seconds() - t0);
     clrt *rt = clrt_open(NULL, NULL);
     test_clblast(rt);
+    printf("[%.1f s]\n", now_seconds() - t0);
+    test_dense_route(rt);
     printf("[%.1f s]\n", now_seconds() - t0);
     clrt_close(rt);
     return check_done("test_tune_search");

@@ -55,6 +55,27 @@ static void print_gemm_result(const gemm_tune_result *r) {
     printf("  after: %s\n  %d candidates checked against the reference, %d rejected\n", d, r->tried, r->rejected);
 }
 
+static const char *route_name[NROUTES] = {[ROUTE_GEMM] = "CLBlast", [ROUTE_CONV] = "1x1 convolutions"};
+
+static void print_dense_result(const dense_tune_result *r, int rounds) {
+    if (r->nlayers == 0) return;
+    printf("\nDense layers: as 1x1 convolutions (the tiles above) or through CLBlast (the parameters above), forward "
+           "and backward, median device time of %d interleaved runs:\n",
+           rounds);
+    for (int i = NROUTES - 1; i >= 0; i--) {
+        if (r->ok[i])
+            printf("  %-34s %9.3f ms%s\n", route_name[i], 1e3 * r->t[i], i == r->before ? "  (the default)" : "");
+        else if (r->why[i][0])
+            printf("  %-34s REJECTED: %s\n", route_name[i], r->why[i]);
+        else if (r->worst[i] <= 1)
+            printf("  %-34s REJECTED: it failed while timed\n", route_name[i]);
+        else
+            printf("  %-34s REJECTED: results differ from the reference (worst error %.3g x the tolerance)\n",
+                   route_name[i], r->worst[i]);
+    }
+    printf("  kept: %s%s\n", route_name[r->after], r->after == r->before ? " (the default)" : "");
+}
+
 void tune_run(clrt *rt, const tune_config *c, bool quick, tuning *out, char **saved) {
     int nl;
     layer *L = model_layers(MODEL_SEED, &nl, NULL);
@@ -70,7 +91,7 @@ void tune_run(clrt *rt, const tune_config *c, bool quick, tuning *out, char **sa
 
     conv_space cs;
     conv_space_default(&cs, rt, quick);
-    tune_conv_problem *cp = tune_conv_problem_new(rt, L, nl, c->batch_size, c->seed);
+    tune_conv_problem *cp = tune_conv_problem_new(rt, L, nl, c->batch_size, c->seed, out->conv.dense);
     conv_tune_result cr;
     tune_conv(cp, &cs, c, &cr);
     tune_conv_problem_free(cp);
@@ -85,6 +106,13 @@ void tune_run(clrt *rt, const tune_config *c, bool quick, tuning *out, char **sa
     tune_gemm_problem_free(gp);
     out->gemm = gr.after;
     print_gemm_result(&gr);
+
+    tune_dense_problem *dp = tune_dense_problem_new(rt, L, nl, c->batch_size, c->seed);
+    dense_tune_result dr;
+    tune_dense(dp, &out->conv, c, &dr);
+    tune_dense_problem_free(dp);
+    out->conv.dense = dr.after;
+    print_dense_result(&dr, 2 * c->rounds);
     free(L);
     /* What the driver made of every build tried: the figures tools/portability.sh predicts. */
     if (rt->is_gpu) clrt_print_kernel_report(stdout, rt);

@@ -65,7 +65,8 @@ static void case_init(clrt *rt, conv_case *c, int B, uint64_t seed, uint32_t lay
     free(x), free(w), free(b), free(dy);
 }
 
-tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed) {
+tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed,
+                                         bool with_dense) {
     tune_conv_problem *p = xcalloc(1, sizeof *p);
     p->rt = rt;
     p->B = batch;
@@ -74,7 +75,7 @@ tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int b
     conv_tuning_default(&def, rt);
     for (int i = 0; i < nl && p->nl < TUNE_MAX_LAYERS; i++) {
         /* The dense layers too where they are 1x1 convolutions (layer.c). */
-        bool conv = L[i].kind == LAYER_CONV, dense = L[i].kind == LAYER_DENSE && def.dense;
+        bool conv = L[i].kind == LAYER_CONV, dense = L[i].kind == LAYER_DENSE && with_dense;
         if (conv || dense) {
             conv_case *c = &p->L[p->nl];
             snprintf(c->name, sizeof c->name, "%s", L[i].name);

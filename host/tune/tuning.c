@@ -399,7 +399,7 @@ static void split_layers(family *f, const layer *run, int nrun, const layer *fil
 static bool conv_trial(clrt *rt, const conv_tuning *ct, const char *path) {
     int nl;
     layer *L = model_layers(MODEL_SEED, &nl, NULL);
-    tune_conv_problem *p = tune_conv_problem_new(rt, L, nl, CHECK_CONV_BATCH, CHECK_SEED);
+    tune_conv_problem *p = tune_conv_problem_new(rt, L, nl, CHECK_CONV_BATCH, CHECK_SEED, ct->dense);
     free(L);
     bool fwd_ok, dw_ok;
     double worst;

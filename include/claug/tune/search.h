@@ -43,9 +43,10 @@ void conv_space_default(conv_space *s, const clrt *rt, bool quick);
 int conv_space_builds(conv_tuning *out, const conv_space *s, const conv_tuning *def, const clrt *rt);
 
 /* The seed model's convolution layers at one batch size, with seeded data on the device and the
- * plain-C references' outputs. */
+ * plain-C references' outputs; with dense, its dense layers too, as the 1x1 convolutions they are
+ * under conv.dense = 1. */
 typedef struct tune_conv_problem tune_conv_problem;
-tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed);
+tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed, bool dense);
 void tune_conv_problem_free(tune_conv_problem *p);
 /* Builds the kernels with tuning t, runs every layer forward and backward (no input gradient for
  * the first, as in training) on NaN-poisoned outputs and compares y, dx, dw, db with the
@@ -100,6 +101,31 @@ typedef struct {
  * CLBlast's own parameters of its kernel. When the defaults are kept, CLBlast is put back to
  * them. */
 void tune_gemm(tune_gemm_problem *p, const gemm_candidate *c, int n, const tune_config *cfg, gemm_tune_result *r);
+
+/* The dense layers' route (conv.dense): the seed model's dense layers forward and backward as 1x1
+ * convolutions under a convolution tuning, or through CLBlast as it stands (tune_gemm's choice
+ * applied), with seeded data and the plain-C references' outputs. */
+typedef struct tune_dense_problem tune_dense_problem;
+tune_dense_problem *tune_dense_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed);
+void tune_dense_problem_free(tune_dense_problem *p);
+/* For the tests, which need a wrong reference: dense layer i's forward output ((batch, OUT) floats). */
+float *tune_dense_reference(tune_dense_problem *p, int i);
+
+enum { ROUTE_GEMM, ROUTE_CONV, NROUTES }; /* a route's index is its conv.dense */
+typedef struct {
+    int before, after;     /* the device's default route and the one kept */
+    int nlayers;           /* dense layers timed; none: nothing was run */
+    bool ok[NROUTES];      /* the route ran and matched the references */
+    double worst[NROUTES]; /* its largest error relative to the tolerance */
+    double t[NROUTES];     /* median device seconds of all the dense layers forward and backward */
+    char why[NROUTES][512]; /* why a route could not run */
+} dense_tune_result;
+/* Both routes checked, then timed in turns, 2 x c->rounds runs each, the convolution's under t;
+ * the other route is kept only when it is correct and beats the default by 3%, or the default is
+ * not correct. */
+void tune_dense(tune_dense_problem *p, const conv_tuning *t, const tune_config *c, dense_tune_result *r);
+/* That rule: the route kept, from the default and each route's check and median. */
+int tune_dense_choice(int def, const bool ok[NROUTES], const double t[NROUTES]);
 
 /* `claug tune`: both searches with the device's candidate lists (quick: tiny ones), before and
  * after figures, and the file written (its path into *saved, malloc'd, or NULL without a cache). */
