@@ -44,7 +44,7 @@ int main(void) {
     unsetenv("LD_LIBRARY_PATH");
     unsetenv("CLAUG_DATA");
 
-    int rc = sh("make", &out, &err, "sh '%s/tools/bundle.sh' '%s' 1 '%s'", CLAUG_SOURCE_DIR, build, dir);
+    int rc = sh("make", &out, &err, "sh '%s/tools/bundle.sh' '%s' 1 '%s'", test_source_dir(), build, dir);
     CHECK(rc == 0 && strstr(out, ".tar.gz"), "bundle.sh: exit %d\n%s%s", rc, out, err);
     char tarball[2048] = "";
     sscanf(out, "%2047s", tarball);

@@ -100,7 +100,7 @@ static void copy_file(const char *from, const char *to, const char *append) {
 static void test_kernel_dir(void) {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", scratch_dir("kernels"));
-    char *from = xasprintf("%s/cl/data.cl", CLAUG_SOURCE_DIR), *to = xasprintf("%s/data.cl", dir);
+    char *from = xasprintf("%s/cl/data.cl", test_source_dir()), *to = xasprintf("%s/data.cl", dir);
     char *out, *err;
     /* A copy of the real source works from disk. */
     copy_file(from, to, "\n");

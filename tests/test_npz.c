@@ -100,7 +100,7 @@ int main(void) {
     write_file(eval_txt, a_out, strlen(a_out));
 
     /* NumPy, as a Keras user would read the file. */
-    char *cmd = xasprintf("/usr/bin/python3 '%s/tests/support/npz_forward.py' '%s' '%s' '%s' '%s'", CLAUG_SOURCE_DIR, npz,
+    char *cmd = xasprintf("/usr/bin/python3 '%s/tests/support/npz_forward.py' '%s' '%s' '%s' '%s'", test_source_dir(), npz,
                           dataset_default_dir(), eval_txt, zipped);
     fflush(stdout);
     rc = system(cmd);

@@ -17,7 +17,7 @@
 #include "claug/model/net.h"
 #include "tol.h"
 
-static const char STATE[] = CLAUG_SOURCE_DIR "/tests/data/reference_state.bin";
+static char STATE[1024]; /* tests/data/reference_state.bin, set by main */
 enum { MAX_B = 8 };
 
 /* ---- reading the state file --------------------------------------------------------------- */
@@ -273,6 +273,7 @@ static void check_batch(cursor *c, const state_header *h, net *n, const devset *
 }
 
 int main(void) {
+    snprintf(STATE, sizeof STATE, "%s/tests/data/reference_state.bin", test_source_dir());
     size_t len;
     uint8_t *bytes = (uint8_t *)slurp(STATE, &len);
     if (!bytes) die(EXIT_USAGE, "%s: cannot read (tools/pytorch_reference.py --write-state makes it)", STATE);

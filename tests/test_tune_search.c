@@ -23,7 +23,7 @@
 static const char *bad_kernel_dir(void) {
     static char dir[1024];
     snprintf(dir, sizeof dir, "%s", scratch_dir("tune-kernels"));
-    char *src_dir = xasprintf("%s/cl", CLAUG_SOURCE_DIR);
+    char *src_dir = xasprintf("%s/cl", test_source_dir());
     DIR *d = opendir(src_dir);
     CHECK(d != NULL, "cannot list %s", src_dir);
     for (struct dirent *e; d && (e = readdir(d));) {

@@ -85,6 +85,15 @@ static char *slurp_fd(int fd) {
     return buf;
 }
 
+static const char *env_or(const char *name, const char *configured) {
+    const char *v = getenv(name);
+    return v && *v ? v : configured;
+}
+
+const char *test_source_dir(void) { return env_or("CLAUG_SOURCE_DIR", CLAUG_SOURCE_DIR); }
+const char *test_tmp_dir(void) { return env_or("CLAUG_TEST_TMP", CLAUG_TEST_TMP); }
+const char *test_claug_bin(void) { return env_or("CLAUG_BIN", CLAUG_BIN); }
+
 int run_claug(char **out, char **err, const char *const *args) {
     char tmpl_o[] = "/tmp/claug-test-out-XXXXXX", tmpl_e[] = "/tmp/claug-test-err-XXXXXX";
     int fo = mkstemp(tmpl_o), fe = mkstemp(tmpl_e);
@@ -94,7 +103,7 @@ int run_claug(char **out, char **err, const char *const *args) {
     size_t n = 0;
     while (args[n]) n++;
     char **argv = xcalloc(n + 2, sizeof *argv);
-    argv[0] = (char *)CLAUG_BIN;
+    argv[0] = (char *)test_claug_bin();
     for (size_t i = 0; i < n; i++) argv[i + 1] = (char *)args[i];
     fflush(stdout);
     fflush(stderr);
@@ -102,7 +111,7 @@ int run_claug(char **out, char **err, const char *const *args) {
     if (pid == 0) {
         dup2(fo, 1);
         dup2(fe, 2);
-        execv(CLAUG_BIN, argv);
+        execv(test_claug_bin(), argv);
         _exit(127);
     }
     int status = 0;
@@ -122,7 +131,7 @@ int start_claug(const char *const *args, const char *name) {
     size_t n = 0;
     while (args[n]) n++;
     const char **argv = xcalloc(n + 2, sizeof *argv);
-    argv[0] = CLAUG_BIN;
+    argv[0] = test_claug_bin();
     for (size_t i = 0; i < n; i++) argv[i + 1] = args[i];
     char *err_name = xasprintf("%s-err", name);
     fflush(stdout); /* or the child's freopen writes the parent's pending output a second time */
@@ -130,7 +139,7 @@ int start_claug(const char *const *args, const char *name) {
     pid_t pid = fork();
     if (pid == 0) {
         if (!freopen(sink_path(name), "w", stdout) || !freopen(sink_path(err_name), "w", stderr)) _exit(126);
-        execv(CLAUG_BIN, (char **)argv);
+        execv(test_claug_bin(), (char **)argv);
         _exit(127);
     }
     free(err_name);
@@ -140,7 +149,7 @@ int start_claug(const char *const *args, const char *name) {
 
 const char *scratch_dir(const char *name) {
     static char path[1024];
-    snprintf(path, sizeof path, "%s/%s", CLAUG_TEST_TMP, name);
+    snprintf(path, sizeof path, "%s/%s", test_tmp_dir(), name);
     char *cmd = xasprintf("rm -rf '%s'", path);
     if (system(cmd) != 0) die(1, "cannot clear %s", path);
     free(cmd);
@@ -167,7 +176,7 @@ char *slurp(const char *path, size_t *len) {
 
 const char *sink_path(const char *name) {
     static char path[1024];
-    if (!make_dirs(CLAUG_TEST_TMP)) die(1, "cannot create %s", CLAUG_TEST_TMP);
-    snprintf(path, sizeof path, "%s/%s-out.png", CLAUG_TEST_TMP, name);
+    if (!make_dirs(test_tmp_dir())) die(1, "cannot create %s", test_tmp_dir());
+    snprintf(path, sizeof path, "%s/%s-out.png", test_tmp_dir(), name);
     return path;
 }

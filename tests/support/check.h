@@ -51,6 +51,13 @@ const char *sink_path(const char *name);
 /* A fresh empty directory under the build tree for this test; returns its path. */
 const char *scratch_dir(const char *name);
 
+/* The source tree, the tests' directory for their files and the claug binary: $CLAUG_SOURCE_DIR,
+ * $CLAUG_TEST_TMP and $CLAUG_BIN where set (tools/device-check.sh runs the kernel tests on a
+ * machine without this build tree), else those the build was configured with. */
+const char *test_source_dir(void);
+const char *test_tmp_dir(void);
+const char *test_claug_bin(void);
+
 /* True when $CLAUG_TEST_TINY is set and not empty (tools/oclgrind-tests.sh sets it): the kernel
  * tests then keep a few small shapes that still reach every code path, because a device
  * simulator with race detection runs kernels thousands of times slower than a device. */

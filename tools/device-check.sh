@@ -1,0 +1,100 @@
+#!/bin/sh
+# The checks of a machine lent for a short while (a GPU server, a cluster node) where nothing can
+# be installed: claug's devices, the kernel tests on its device, the benchmark, the tuner and a
+# short experiment, each under a time limit, in one go.
+#
+#   tools/device-check.sh pack BUILD_DIR KIT_DIR
+#       here: KIT_DIR gets `make bundle DATA=1`'s tarball (claug, its libraries, Fashion-MNIST)
+#       and the kernel tests of BUILD_DIR (those whose ctest line has the label kernel).
+#   tools/device-check.sh run KIT_DIR OUT_DIR
+#       there, from the source tree's root (the tests read its tests/ and cl/): unpacks the kit,
+#       runs every step, and writes OUT_DIR/<step>.log, bench.json, roofline.svg, the run's
+#       report, and OUT_DIR/summary.txt (a line per step: exit status and seconds).
+#
+# Each step has a limit (seconds, below), about 9 minutes in all, so that the whole fits in a
+# short loan with time to start the machine. The device is claug's default: $CLAUG_DEVICE, else
+# the first GPU. Where the machine has a vendor driver but no ICD file (/etc/OpenCL/vendors), an
+# ICD directory naming NVIDIA's libnvidia-opencl.so.1 is made and passed as $OCL_ICD_VENDORS.
+set -u
+
+# The limits, which the environment may set (a trial on a CPU, a longer loan).
+LIMIT_DEVICES=${LIMIT_DEVICES:-30} LIMIT_TEST=${LIMIT_TEST:-60} LIMIT_TESTS=${LIMIT_TESTS:-150}
+LIMIT_BENCH=${LIMIT_BENCH:-150} LIMIT_TUNE=${LIMIT_TUNE:-150} LIMIT_RUN=${LIMIT_RUN:-120}
+
+usage() {
+    echo "usage: $0 pack BUILD_DIR KIT_DIR | run KIT_DIR OUT_DIR" >&2
+    exit 2
+}
+
+pack() {
+    build=$1 kit=$2
+    [ -x "$build/claug" ] || { echo "device-check: $build has no claug: build it first" >&2; exit 2; }
+    rm -rf "$kit" && mkdir -p "$kit/tests" || exit 1
+    tarball=$(sh tools/bundle.sh "$build" 1 "$kit") || exit 1
+    for src in tests/test_*.c; do
+        name=$(basename "$src" .c)
+        if grep -q '^/\* ctest: labels=[a-z,]*kernel' "$src"; then
+            [ -x "$build/$name" ] || { echo "device-check: $build has no $name" >&2; exit 1; }
+            cp "$build/$name" "$kit/tests/"
+        fi
+    done
+    echo "$tarball"
+}
+
+# step NAME LIMIT COMMAND...: the command's output into NAME.log, its status and time into the summary.
+step() {
+    name=$1 limit=$2
+    shift 2
+    t0=$(date +%s)
+    timeout "$limit" "$@" >"$out/$name.log" 2>&1
+    rc=$?
+    t1=$(date +%s)
+    [ "$rc" = 124 ] && rc="124 (over its limit of $limit s)"
+    printf '%-28s rc %s, %s s\n' "$name" "$rc" "$((t1 - t0))" | tee -a "$out/summary.txt"
+}
+
+run() {
+    kit=$1 out=$2
+    mkdir -p "$out" || exit 1
+    : >"$out/summary.txt"
+    work=$(mktemp -d) || exit 1
+    tar -xzf "$kit"/claug-*.tar.gz -C "$work" || exit 1
+    bundle=$(echo "$work"/claug-*)
+    export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    claug="$bundle/bin/claug"
+    export XDG_CACHE_HOME="$out/cache" CLAUG_SOURCE_DIR="$(pwd)" CLAUG_TEST_TMP="$work/test-tmp" CLAUG_BIN="$claug"
+    if ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1 && [ -z "${OCL_ICD_VENDORS:-}" ]; then
+        lib=$(ldconfig -p 2>/dev/null | awk '/libnvidia-opencl\.so\.1/ { print $NF; exit }')
+        if [ -n "$lib" ]; then
+            mkdir -p "$work/vendors" && echo "$lib" >"$work/vendors/nvidia.icd"
+            export OCL_ICD_VENDORS="$work/vendors"
+            echo "no /etc/OpenCL/vendors/*.icd: OCL_ICD_VENDORS names $lib" | tee -a "$out/summary.txt"
+        fi
+    fi
+    { uname -a; nvidia-smi -L 2>/dev/null; "$claug" --version; } >"$out/machine.txt" 2>&1
+    step devices "$LIMIT_DEVICES" "$claug" devices
+    tests_end=$(($(date +%s) + LIMIT_TESTS))
+    for t in "$kit"/tests/test_*; do
+        left=$((tests_end - $(date +%s)))
+        if [ "$left" -le 0 ]; then
+            echo "$(basename "$t"): not run, the tests' $LIMIT_TESTS s are spent" | tee -a "$out/summary.txt"
+            continue
+        fi
+        step "$(basename "$t")" "$((left < LIMIT_TEST ? left : LIMIT_TEST))" "$t"
+    done
+    step bench "$LIMIT_BENCH" "$claug" bench --json "$out/bench.json" --svg "$out/roofline.svg"
+    step tune "$LIMIT_TUNE" "$claug" tune
+    step run "$LIMIT_RUN" "$claug" run --epochs 2 --out "$out/run"
+    rm -rf "$work"
+}
+
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac }
+
+[ $# = 3 ] || usage
+a=$(abs "$2") b=$(abs "$3")
+cd "$(dirname "$0")/.." || exit 1
+case $1 in
+pack) pack "$a" "$b" ;;
+run) run "$a" "$b" ;;
+*) usage ;;
+esac
