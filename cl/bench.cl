@@ -10,12 +10,12 @@
  *
  * A pass measures the level that holds the whole working set only if what it reads was not read
  * a moment before. So in pass p work-item i reads the vectors of work-item v = (i + p * shift)
- * mod n, with shift = max(1, n / passes): a work-item's passes go through the working set, and a
- * vector is read again only after about the whole of it. (Reading its own vectors every pass, a
- * work-item would measure the L1 cache at every working set on a CPU, which runs a work-item's
- * passes back to back.) Neighbouring work-items still read neighbouring vectors. With a working
- * set that a cache holds, the passes measure that cache; the memory ceiling reads once a launch
- * (host/bench/bench.c).
+ * mod n, with the host's shift (bench_read_shift): a work-item's passes go through the working
+ * set, and a vector is read again only after about the whole of it. (Reading its own vectors
+ * every pass, a work-item would measure the L1 cache at every working set on a CPU, which runs a
+ * work-item's passes back to back.) Neighbouring work-items still read neighbouring vectors.
+ * With a working set that a cache holds, the passes measure that cache; the memory ceiling reads
+ * once a launch (host/bench/bench.c). p * shift < n + 17 * passes: no overflow.
  *
  * Two forms of each width: vector k goes to partial sum k % S (8 sums, 4 of float16s: few
  * enough for a GPU's registers), where one sum alone would wait on each addition's latency and
@@ -31,7 +31,11 @@
 /* A float16 passed to a built-in function (vstore16 here) makes clang warn that its ABI differs
  * without AVX-512; the built-ins are inlined, so no call has an ABI, and PoCL would print the
  * count of warnings on the user's terminal at every cold build on an AVX2 CPU. */
+#if defined(__has_warning)
+#if __has_warning("-Wpsabi")
 #pragma clang diagnostic ignored "-Wpsabi"
+#endif
+#endif
 #ifdef BENCH_READ_UNROLL
 #define BENCH_READ_STEP(S) BENCH_PER
 #else
@@ -40,11 +44,11 @@
 #define BENCH_READ(NAME, W, S)                                                                          \
     __kernel void NAME(__global float *out, /* (n) */                                                   \
                        __global const float##W *src, /* (n * BENCH_PER) */                              \
-                       int n, int passes, int blocked)                                                  \
+                       int n, int passes, int shift, int blocked)                                       \
     {                                                                                                   \
         int i = get_global_id(0);                                                                       \
         if (i >= n) return;                                                                             \
-        int L = get_local_size(0), shift = max(1, n / passes), step = blocked ? L : n;                  \
+        int L = get_local_size(0), step = blocked ? L : n;                                              \
         float##W s[S];                                                                                  \
         for (int j = 0; j < S; j++) s[j] = 0;                                                           \
         for (int p = 0; p < passes; p++) {                                                              \

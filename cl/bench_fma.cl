@@ -16,7 +16,11 @@
  */
 
 /* float16 arguments of built-in functions (fma, vload16): see the same pragma in bench.cl. */
+#if defined(__has_warning)
+#if __has_warning("-Wpsabi")
 #pragma clang diagnostic ignored "-Wpsabi"
+#endif
+#endif
 
 #ifndef BENCH_WIDTH
 #define BENCH_WIDTH 16

@@ -59,7 +59,8 @@ static void test_fma(clrt *rt, const bench_fma_shape *shape) {
 }
 
 /* Every width, pattern and form of the sums, at two work-group sizes, against the sums in the
- * kernel's order. Two passes rotate by half the work-items, seven by 1/7 of them, wrapping round. */
+ * kernel's order. Two passes rotate by half the work-items, seven by 1/7 of them, 40 by 17 (the
+ * least), wrapping round. */
 static void test_read(bench_mem_kernels *k, clrt *rt) {
     int wg = (int)rt->wg_1d, n = 6 * wg;
     size_t floats = (size_t)n * 16 * 16;
@@ -71,8 +72,8 @@ static void test_read(bench_mem_kernels *k, clrt *rt) {
     /* The usual work-group, and a smaller one: the blocked pattern follows the group. */
     for (int g = 0; g < 2; g++)
         for (int w = 0; w < 3; w++)
-            for (int form = 0; form < 8; form++) {
-                int passes = form & 4 ? 7 : 2;
+            for (int form = 0; form < 12; form++) {
+                int passes = (int[]){2, 7, 40}[form >> 2];
                 bench_read_shape shape = {widths[w], form & 1, form >> 1 & 1, g ? 16 : wg};
                 bench_read(k, out, s, &shape, n, passes, "read");
                 clrt_read(rt, out, 0, (size_t)n * sizeof *got, got);

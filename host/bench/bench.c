@@ -168,16 +168,27 @@ void bench_mem_release(bench_mem_kernels *k) { clrt_kernels_release(&k->ks); }
 /* The partial sums of shape s's kernel (bench.cl's S). */
 static int read_sums(const bench_read_shape *s) { return s->one_sum ? 1 : s->width == 16 ? 4 : 8; }
 
+int bench_read_shift(int n, int passes) {
+    /* More passes than work-items: a shift wider than the vector lanes that PoCL runs side by
+     * side (16 floats of AVX-512), so that lanes never read in one pass what they read in the one
+     * before, and odd, so that with n a multiple of a power of two the passes still visit every
+     * work-item's vectors. */
+    enum { MIN_SHIFT = 17 };
+    if (n <= MIN_SHIFT) return 1;
+    return n / passes > MIN_SHIFT ? n / passes : MIN_SHIFT;
+}
+
 void bench_read(bench_mem_kernels *k, cl_mem out, cl_mem src, const bench_read_shape *s, int n, int passes,
                 const char *tag) {
     cl_kernel kr = k->ks.k[(s->width == 4 ? 0 : s->width == 8 ? 1 : 2) + (s->one_sum ? 3 : 0)];
-    KARGS(kr, ARG_MEM(out), ARG_MEM(src), ARG_INT(n), ARG_INT(passes), ARG_INT(s->blocked));
+    KARGS(kr, ARG_MEM(out), ARG_MEM(src), ARG_INT(n), ARG_INT(passes), ARG_INT(bench_read_shift(n, passes)),
+          ARG_INT(s->blocked));
     clrt_launch(k->rt, kr, 1, (size_t[]){(size_t)n}, (size_t[]){(size_t)s->wg}, tag);
 }
 
 void ref_bench_read(float *out, const float *src, const bench_read_shape *s, int n, int passes) {
     float sum[8][16];
-    int width = s->width, wg = s->wg, sums = read_sums(s), shift = n / passes > 1 ? n / passes : 1;
+    int width = s->width, wg = s->wg, sums = read_sums(s), shift = bench_read_shift(n, passes);
     for (int i = 0; i < n; i++) {
         size_t step = s->blocked ? (size_t)wg : (size_t)n;
         for (int j = 0; j < sums; j++)

@@ -111,9 +111,13 @@ typedef struct {
 } bench_read_shape;
 
 /* out[i] = the sum of the 16 float`width`s work-item i reads in each of `passes` passes, in pass
- * p those of work-item (i + p * max(1, n / passes)) mod n; n, a multiple of s->wg, work-items. */
+ * p those of work-item (i + p * bench_read_shift(n, passes)) mod n; n, a multiple of s->wg,
+ * work-items. */
 void bench_read(bench_mem_kernels *k, cl_mem out /* (n) */, cl_mem src /* (n * 16, width) */,
                 const bench_read_shape *s, int n, int passes, const char *tag);
+/* Work-items between those whose vectors one pass and the next read: n / passes, or at least
+ * 17 (1 when n <= 17). */
+int bench_read_shift(int n, int passes);
 /* The plain-C reference of bench_read, in the kernel's order of additions. */
 void ref_bench_read(float *out /* (n) */, const float *src /* (n * 16, width) */, const bench_read_shape *s, int n,
                     int passes);
