@@ -40,7 +40,7 @@ static int sh(const char *name, char **out, char **err, const char *fmt, ...) {
 
 int main(void) {
     dir = scratch_dir("bundle");
-    char *bin = xstrdup(CLAUG_BIN), *build = dirname(bin), *out, *err;
+    char *bin = xstrdup(test_claug_bin()), *build = dirname(bin), *out, *err;
     unsetenv("LD_LIBRARY_PATH");
     unsetenv("CLAUG_DATA");
 

@@ -181,6 +181,7 @@ static void test_clblast(clrt *rt) {
 /* ---- the dense layers' route ------------------------------------------------------------------------ */
 
 static void test_dense_route(clrt *rt) {
+    CHECK(gemm_tuning_restore(rt) == 0, "cannot put CLBlast back to its own parameters");
     /* The rule: the default unless the other route is correct and 3% faster, or the default wrong. */
     const bool both[NROUTES] = {true, true}, conv_only[NROUTES] = {[ROUTE_CONV] = true},
                gemm_only[NROUTES] = {[ROUTE_GEMM] = true};

@@ -55,18 +55,14 @@ void conv_tuning_describe(char *buf, size_t len, const conv_tuning *t) {
         snprintf(splits, sizeof splits, "%d splits", t->splits);
     else
         snprintf(splits, sizeof splits, "a split per image");
-    int n;
     if (t->local_tiles)
-        n = snprintf(buf, len, "local-memory tiles %dx%d (chunk %d, %dx%d per work-item), weight gradient in %s", t->tm,
-                     t->tn, t->kc, t->rm, t->rn, splits);
+        snprintf(buf, len, "local-memory tiles %dx%d (chunk %d, %dx%d per work-item), weight gradient in %s", t->tm,
+                 t->tn, t->kc, t->rm, t->rn, splits);
     else
-        n = snprintf(buf, len,
-                     "register tiles %dx%d forward, %dx%d weight gradient in %s, work-group %d; pixel-vector kernels "
-                     "(%dx%d forward, %dx%d weight gradient) for layers of up to %d taps",
-                     t->tp, t->vw * t->cb, t->wt, t->vw * t->wcb, splits, t->lws, t->pxr, t->pxc, t->pxt, t->pxwc,
-                     t->px);
-    if (n >= 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, "; dense layers %s", t->dense ? "as 1x1 convolutions" : "through CLBlast");
+        snprintf(buf, len,
+                 "register tiles %dx%d forward, %dx%d weight gradient in %s, work-group %d; pixel-vector kernels "
+                 "(%dx%d forward, %dx%d weight gradient) for layers of up to %d taps",
+                 t->tp, t->vw * t->cb, t->wt, t->vw * t->wcb, splits, t->lws, t->pxr, t->pxc, t->pxt, t->pxwc, t->px);
 }
 
 enum { FWD, BWD_W, W_PREP, BWD_PREP, BWD_W_FINISH, FWD_PX, BWD_W_PX };

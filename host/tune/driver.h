@@ -18,6 +18,13 @@
 
 enum { TUNE_MAX_PARTS = 4 };
 
+/* A winner replaces the defaults only when faster by more than the noise of interleaved medians
+ * on a shared machine, so that a re-run does not flip between equals (the convolution's tiles,
+ * the dense layers' route; CLBlast has its own margin, tune_gemm.c). */
+#define TUNE_KEEP_MARGIN 0.97
+/* The runs of a final comparison (the defaults against the winner): twice a search's. */
+static inline int tune_final_rounds(int rounds) { return 2 * rounds; }
+
 typedef struct {
     void *ctx;
     int nvalues;        /* seconds one timed run yields: per layer and pass, per GEMM */

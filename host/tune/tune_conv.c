@@ -12,9 +12,6 @@
 
 /* A Philox stream of the tuner's own data. */
 enum { TUNE_STREAM = 101 };
-/* The winner replaces the defaults only when faster by more than the noise of interleaved medians
- * on a shared machine, so that a re-run does not flip between equals. */
-static const double KEEP_MARGIN = 0.97;
 
 typedef struct {
     char name[32];
@@ -397,7 +394,7 @@ void tune_conv(tune_conv_problem *p, const conv_space *s, const tune_config *cfg
     /* The winner against the defaults, once more and with twice the runs: the figures reported,
      * and the defaults kept unless the winner is faster. */
     bool same = memcmp(&win, &def, sizeof def) == 0;
-    int rounds = 2 * cfg->rounds, n = same ? 1 : 2;
+    int rounds = tune_final_rounds(cfg->rounds), n = same ? 1 : 2;
     candidate c[2];
     open_candidate(p, &c[0], &def);
     if (!same) open_candidate(p, &c[1], &win);
@@ -405,7 +402,7 @@ void tune_conv(tune_conv_problem *p, const conv_space *s, const tune_config *cfg
     measure(p, c, n, rounds);
     if (!all_ok(&c[0])) warn("the default convolution tuning fails its check against the reference");
     const candidate *after =
-        !same && all_ok(&c[1]) && c[1].r.total < KEEP_MARGIN * c[0].r.total ? &c[1] : &c[0];
+        !same && all_ok(&c[1]) && c[1].r.total < TUNE_KEEP_MARGIN * c[0].r.total ? &c[1] : &c[0];
     r->before = def;
     r->after = after->t;
     r->nlayers = p->nl;

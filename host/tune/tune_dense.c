@@ -17,9 +17,6 @@
 
 /* A Philox stream of this search's data. */
 enum { TUNE_STREAM = 102 };
-/* The other route replaces the default only when faster by more than the noise of interleaved
- * medians on a shared machine, as for the convolution's tiles (tune_conv.c). */
-static const double KEEP_MARGIN = 0.97;
 
 typedef struct {
     char name[32];
@@ -174,7 +171,7 @@ static bool time_route(void *ctx, int i, double *t) {
 int tune_dense_choice(int def, const bool ok[NROUTES], const double t[NROUTES]) {
     int other = def == ROUTE_CONV ? ROUTE_GEMM : ROUTE_CONV;
     if (!ok[other]) return def;
-    if (!ok[def] || t[other] < KEEP_MARGIN * t[def]) return other;
+    if (!ok[def] || t[other] < TUNE_KEEP_MARGIN * t[def]) return other;
     return def;
 }
 
@@ -198,7 +195,8 @@ void tune_dense(tune_dense_problem *p, const conv_tuning *t, const tune_config *
                      .check = check_route,
                      .time = time_route};
     tune_trial tr[NROUTES];
-    tune_measure(&s, NROUTES, 2 * cfg->rounds, tr);
+    r->rounds = tune_final_rounds(cfg->rounds);
+    tune_measure(&s, NROUTES, r->rounds, tr);
     for (int i = 0; i < NROUTES; i++) {
         r->ok[i] = tr[i].ok[0] && !tr[i].dropped;
         r->t[i] = r->ok[i] ? tr[i].total : 0;

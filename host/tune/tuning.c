@@ -367,7 +367,8 @@ void tuning_describe(char *buf, size_t len, const tuning *t) {
     char conv[256], gemm[512];
     conv_tuning_describe(conv, sizeof conv, &t->conv);
     gemm_tuning_describe(gemm, sizeof gemm, &t->gemm);
-    snprintf(buf, len, "convolution: %s; CLBlast: %s", conv, gemm);
+    snprintf(buf, len, "convolution: %s; dense layers %s; CLBlast: %s", conv,
+             t->conv.dense ? "as 1x1 convolutions" : "through CLBlast", gemm);
 }
 
 /* The run's layers of one kind, split by whether the file was tuned at their shape. */

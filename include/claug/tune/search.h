@@ -43,10 +43,11 @@ void conv_space_default(conv_space *s, const clrt *rt, bool quick);
 int conv_space_builds(conv_tuning *out, const conv_space *s, const conv_tuning *def, const clrt *rt);
 
 /* The seed model's convolution layers at one batch size, with seeded data on the device and the
- * plain-C references' outputs; with dense, its dense layers too, as the 1x1 convolutions they are
+ * plain-C references' outputs; with_dense, its dense layers too, as the 1x1 convolutions they are
  * under conv.dense = 1. */
 typedef struct tune_conv_problem tune_conv_problem;
-tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed, bool dense);
+tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed,
+                                         bool with_dense);
 void tune_conv_problem_free(tune_conv_problem *p);
 /* Builds the kernels with tuning t, runs every layer forward and backward (no input gradient for
  * the first, as in training) on NaN-poisoned outputs and compares y, dx, dw, db with the
@@ -115,14 +116,15 @@ enum { ROUTE_GEMM, ROUTE_CONV, NROUTES }; /* a route's index is its conv.dense *
 typedef struct {
     int before, after;     /* the device's default route and the one kept */
     int nlayers;           /* dense layers timed; none: nothing was run */
+    int rounds;            /* timed runs of each route */
     bool ok[NROUTES];      /* the route ran and matched the references */
     double worst[NROUTES]; /* its largest error relative to the tolerance */
     double t[NROUTES];     /* median device seconds of all the dense layers forward and backward */
     char why[NROUTES][512]; /* why a route could not run */
 } dense_tune_result;
-/* Both routes checked, then timed in turns, 2 x c->rounds runs each, the convolution's under t;
- * the other route is kept only when it is correct and beats the default by 3%, or the default is
- * not correct. */
+/* Both routes checked, then timed in turns (as many runs as the convolution's final comparison),
+ * the convolution's under t; the other route is kept only when it is correct and beats the
+ * default by 3%, or when the default is not correct. */
 void tune_dense(tune_dense_problem *p, const conv_tuning *t, const tune_config *c, dense_tune_result *r);
 /* That rule: the route kept, from the default and each route's check and median. */
 int tune_dense_choice(int def, const bool ok[NROUTES], const double t[NROUTES]);
