@@ -65,7 +65,7 @@ run() {
     export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     claug="$bundle/bin/claug"
     # The tests' data is the bundle's too: the machine may have none of its own.
-    export XDG_CACHE_HOME="$out/cache" CLAUG_SOURCE_DIR="$(pwd)" CLAUG_TEST_TMP="$work/test-tmp" CLAUG_BIN="$claug" \
+    export XDG_CACHE_HOME="$out/cache" CLAUG_SOURCE_DIR="$PWD" CLAUG_TEST_TMP="$work/test-tmp" CLAUG_BIN="$claug" \
         CLAUG_DATA="$bundle/share/fashion-mnist"
     if ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1 && [ -z "${OCL_ICD_VENDORS:-}" ]; then
         lib=""
