@@ -103,6 +103,15 @@ void tune_fill(float *x, size_t n, uint64_t seed, uint32_t stream, uint32_t whic
     }
 }
 
+void tune_layer_inputs(float *x, size_t nx, float *w, size_t nw, float *b, size_t nb, float *dy, size_t ny, int fan,
+                       uint64_t seed, uint32_t stream, uint32_t layer) {
+    float limit = sqrtf(6.0f / (float)fan);
+    tune_fill(x, nx, seed, stream, 4 * layer, 0.0f, 1.0f);
+    tune_fill(w, nw, seed, stream, 4 * layer + 1, -limit, limit);
+    tune_fill(b, nb, seed, stream, 4 * layer + 2, -0.1f, 0.1f);
+    tune_fill(dy, ny, seed, stream, 4 * layer + 3, -0.01f, 0.01f);
+}
+
 cl_mem tune_upload(clrt *rt, const float *h, size_t n) {
     cl_mem m = clrt_alloc(rt, n * sizeof *h);
     clrt_write(rt, m, 0, n * sizeof *h, h);

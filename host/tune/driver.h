@@ -62,6 +62,11 @@ double tune_time_block(const tune_search *s, int i, int rounds, double *med);
 
 /* Fills x (n) with uniform values in [lo, hi) from the Philox stream `stream`, `which` apart. */
 void tune_fill(float *x, size_t n, uint64_t seed, uint32_t stream, uint32_t which, float lo, float hi);
+/* A layer's inputs on the scale training sees, into host arrays: activations x (nx) in [0, 1),
+ * Glorot-uniform weights w (nw) for fan = fan-in + fan-out, biases b (nb) in [-0.1, 0.1), and
+ * the small output gradients dy (ny) of a mean loss; streams 4 layer to 4 layer + 3 of `stream`. */
+void tune_layer_inputs(float *x, size_t nx, float *w, size_t nw, float *b, size_t nb, float *dy, size_t ny, int fan,
+                       uint64_t seed, uint32_t stream, uint32_t layer);
 /* A device copy of h (n). */
 cl_mem tune_upload(clrt *rt, const float *h, size_t n);
 /* Fills the n floats of m with value. */

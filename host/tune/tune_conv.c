@@ -30,8 +30,6 @@ struct tune_conv_problem {
     conv_case L[TUNE_MAX_LAYERS];
 };
 
-/* Inputs on the scale training sees: activations in [0, 1), Glorot-sized weights, and the small
- * output gradients of a mean loss. */
 static void case_init(clrt *rt, conv_case *c, int B, uint64_t seed, uint32_t layer) {
     int KK = c->K * c->K, OH = c->H - c->K + 1, OW = c->W - c->K + 1;
     c->nx = (size_t)B * c->CI * c->H * c->W;
@@ -39,11 +37,7 @@ static void case_init(clrt *rt, conv_case *c, int B, uint64_t seed, uint32_t lay
     c->ny = (size_t)B * c->CO * OH * OW;
     float *x = xmalloc(c->nx * sizeof *x), *w = xmalloc(c->nw * sizeof *w), *b = xmalloc((size_t)c->CO * sizeof *b),
           *dy = xmalloc(c->ny * sizeof *dy);
-    float limit = sqrtf(6.0f / (float)((c->CI + c->CO) * KK));
-    tune_fill(x, c->nx, seed, TUNE_STREAM, 4 * layer, 0.0f, 1.0f);
-    tune_fill(w, c->nw, seed, TUNE_STREAM, 4 * layer + 1, -limit, limit);
-    tune_fill(b, (size_t)c->CO, seed, TUNE_STREAM, 4 * layer + 2, -0.1f, 0.1f);
-    tune_fill(dy, c->ny, seed, TUNE_STREAM, 4 * layer + 3, -0.01f, 0.01f);
+    tune_layer_inputs(x, c->nx, w, c->nw, b, (size_t)c->CO, dy, c->ny, (c->CI + c->CO) * KK, seed, TUNE_STREAM, layer);
     c->ry = xmalloc(c->ny * sizeof(float));
     c->rdx = c->need_dx ? xmalloc(c->nx * sizeof(float)) : NULL;
     c->rdw = xmalloc(c->nw * sizeof(float));

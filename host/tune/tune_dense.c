@@ -41,17 +41,11 @@ struct tune_dense_problem {
     char conv_why[512];
 };
 
-/* Inputs on the scale training sees, as tune_conv.c's: activations in [0, 1), Glorot-sized
- * weights, the small output gradients of a mean loss. */
 static void case_init(clrt *rt, dense_case *c, int B, uint64_t seed, uint32_t layer) {
     size_t nx = (size_t)B * c->IN, nw = (size_t)c->OUT * c->IN, ny = (size_t)B * c->OUT;
     float *x = xmalloc(nx * sizeof *x), *w = xmalloc(nw * sizeof *w), *b = xmalloc((size_t)c->OUT * sizeof *b),
           *dy = xmalloc(ny * sizeof *dy);
-    float limit = sqrtf(6.0f / (float)(c->IN + c->OUT));
-    tune_fill(x, nx, seed, TUNE_STREAM, 4 * layer, 0.0f, 1.0f);
-    tune_fill(w, nw, seed, TUNE_STREAM, 4 * layer + 1, -limit, limit);
-    tune_fill(b, (size_t)c->OUT, seed, TUNE_STREAM, 4 * layer + 2, -0.1f, 0.1f);
-    tune_fill(dy, ny, seed, TUNE_STREAM, 4 * layer + 3, -0.01f, 0.01f);
+    tune_layer_inputs(x, nx, w, nw, b, (size_t)c->OUT, dy, ny, c->IN + c->OUT, seed, TUNE_STREAM, layer);
     c->ry = xmalloc(ny * sizeof(float));
     c->rdx = c->need_dx ? xmalloc(nx * sizeof(float)) : NULL;
     c->rdw = xmalloc(nw * sizeof(float));
