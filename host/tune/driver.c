@@ -103,15 +103,6 @@ void tune_fill(float *x, size_t n, uint64_t seed, uint32_t stream, uint32_t whic
     }
 }
 
-void tune_layer_inputs(float *x, size_t nx, float *w, size_t nw, float *b, size_t nb, float *dy, size_t ny, int fan,
-                       uint64_t seed, uint32_t stream, uint32_t layer) {
-    float limit = sqrtf(6.0f / (float)fan);
-    tune_fill(x, nx, seed, stream, 4 * layer, 0.0f, 1.0f);
-    tune_fill(w, nw, seed, stream, 4 * layer + 1, -limit, limit);
-    tune_fill(b, nb, seed, stream, 4 * layer + 2, -0.1f, 0.1f);
-    tune_fill(dy, ny, seed, stream, 4 * layer + 3, -0.01f, 0.01f);
-}
-
 cl_mem tune_upload(clrt *rt, const float *h, size_t n) {
     cl_mem m = clrt_alloc(rt, n * sizeof *h);
     clrt_write(rt, m, 0, n * sizeof *h, h);
@@ -133,4 +124,51 @@ double tune_worst_error(clrt *rt, cl_mem m, const float *want, size_t n) {
     }
     free(got);
     return worst;
+}
+
+void tune_layer_io_init(clrt *rt, tune_layer_io *io, bool need_dx, const size_t n[TUNE_NIO], int fan, uint64_t seed,
+                        uint32_t stream, uint32_t layer, tune_reference_fn reference, void *ctx) {
+    memset(io, 0, sizeof *io);
+    io->need_dx = need_dx;
+    memcpy(io->n, n, sizeof io->n);
+    float *x = xmalloc(n[TUNE_X] * sizeof *x), *w = xmalloc(n[TUNE_W] * sizeof *w), *b = xmalloc(n[TUNE_B] * sizeof *b),
+          *dy = xmalloc(n[TUNE_Y] * sizeof *dy);
+    float limit = sqrtf(6.0f / (float)fan);
+    tune_fill(x, n[TUNE_X], seed, stream, 4 * layer, 0.0f, 1.0f);
+    tune_fill(w, n[TUNE_W], seed, stream, 4 * layer + 1, -limit, limit);
+    tune_fill(b, n[TUNE_B], seed, stream, 4 * layer + 2, -0.1f, 0.1f);
+    tune_fill(dy, n[TUNE_Y], seed, stream, 4 * layer + 3, -0.01f, 0.01f);
+    io->x = tune_upload(rt, x, n[TUNE_X]);
+    io->w = tune_upload(rt, w, n[TUNE_W]);
+    io->b = tune_upload(rt, b, n[TUNE_B]);
+    io->dy = tune_upload(rt, dy, n[TUNE_Y]);
+    io->ry = xmalloc(n[TUNE_Y] * sizeof(float));
+    io->rdx = need_dx ? xmalloc(n[TUNE_X] * sizeof(float)) : NULL;
+    io->rdw = xmalloc(n[TUNE_W] * sizeof(float));
+    io->rdb = xmalloc(n[TUNE_B] * sizeof(float));
+    reference(ctx, io, x, w, b, dy);
+    io->yref = tune_upload(rt, io->ry, n[TUNE_Y]);
+    io->y = clrt_alloc(rt, n[TUNE_Y] * sizeof(float));
+    io->dx = clrt_alloc(rt, n[TUNE_X] * sizeof(float));
+    io->dw = clrt_alloc(rt, n[TUNE_W] * sizeof(float));
+    io->db = clrt_alloc(rt, n[TUNE_B] * sizeof(float));
+    free(x), free(w), free(b), free(dy);
+}
+
+void tune_layer_io_release(tune_layer_io *io) {
+    cl_mem ms[] = {io->x, io->w, io->b, io->dy, io->yref, io->y, io->dx, io->dw, io->db};
+    for (size_t j = 0; j < sizeof ms / sizeof ms[0]; j++) CL_CHECK(clReleaseMemObject(ms[j]));
+    free(io->ry), free(io->rdx), free(io->rdw), free(io->rdb);
+}
+
+void tune_layer_io_poison(clrt *rt, const tune_layer_io *io) {
+    tune_poison(rt, io->y, io->n[TUNE_Y], NAN), tune_poison(rt, io->dx, io->n[TUNE_X], NAN);
+    tune_poison(rt, io->dw, io->n[TUNE_W], NAN), tune_poison(rt, io->db, io->n[TUNE_B], NAN);
+}
+
+void tune_layer_io_errors(clrt *rt, const tune_layer_io *io, double err[4]) {
+    err[0] = tune_worst_error(rt, io->y, io->ry, io->n[TUNE_Y]);
+    err[1] = io->need_dx ? tune_worst_error(rt, io->dx, io->rdx, io->n[TUNE_X]) : 0;
+    err[2] = tune_worst_error(rt, io->dw, io->rdw, io->n[TUNE_W]);
+    err[3] = tune_worst_error(rt, io->db, io->rdb, io->n[TUNE_B]);
 }

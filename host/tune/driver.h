@@ -62,11 +62,30 @@ double tune_time_block(const tune_search *s, int i, int rounds, double *med);
 
 /* Fills x (n) with uniform values in [lo, hi) from the Philox stream `stream`, `which` apart. */
 void tune_fill(float *x, size_t n, uint64_t seed, uint32_t stream, uint32_t which, float lo, float hi);
-/* A layer's inputs on the scale training sees, into host arrays: activations x (nx) in [0, 1),
- * Glorot-uniform weights w (nw) for fan = fan-in + fan-out, biases b (nb) in [-0.1, 0.1), and
- * the small output gradients dy (ny) of a mean loss; streams 4 layer to 4 layer + 3 of `stream`. */
-void tune_layer_inputs(float *x, size_t nx, float *w, size_t nw, float *b, size_t nb, float *dy, size_t ny, int fan,
-                       uint64_t seed, uint32_t stream, uint32_t layer);
+/* A layer case of a search (tune_conv.c, tune_dense.c): its inputs and outputs on the device,
+ * and the plain-C references' outputs, each of n[] floats. */
+enum { TUNE_X, TUNE_W, TUNE_B, TUNE_Y, TUNE_NIO };
+typedef struct {
+    bool need_dx;                /* false for the first layer with parameters, as in training */
+    size_t n[TUNE_NIO];          /* floats of x and dx, w and dw, b and db, y and dy */
+    cl_mem x, w, b, dy, yref;    /* inputs; yref the reference's output, read by the backward's ReLU mask */
+    cl_mem y, dx, dw, db;        /* outputs */
+    float *ry, *rdx, *rdw, *rdb; /* the references' outputs; rdx NULL without need_dx */
+} tune_layer_io;
+/* Fills io->ry, rdx, rdw, rdb from the host inputs (it may mask dy in place, as dense's does). */
+typedef void (*tune_reference_fn)(void *ctx, tune_layer_io *io, const float *x, const float *w, const float *b,
+                                  float *dy);
+/* The case's inputs on the scale training sees: activations x in [0, 1), Glorot-uniform weights w
+ * for fan = fan-in + fan-out, biases b in [-0.1, 0.1), and the small output gradients dy of a mean
+ * loss, from streams 4 layer to 4 layer + 3 of `stream`; uploaded, then given to `reference`. */
+void tune_layer_io_init(clrt *rt, tune_layer_io *io, bool need_dx, const size_t n[TUNE_NIO], int fan, uint64_t seed,
+                        uint32_t stream, uint32_t layer, tune_reference_fn reference, void *ctx);
+void tune_layer_io_release(tune_layer_io *io);
+/* Fills the outputs with NaN, so that one a kernel leaves unwritten fails its check. */
+void tune_layer_io_poison(clrt *rt, const tune_layer_io *io);
+/* The outputs read back against the references (tune_worst_error) into err: y, dx (0 without
+ * need_dx), dw, db. */
+void tune_layer_io_errors(clrt *rt, const tune_layer_io *io, double err[4]);
 /* A device copy of h (n). */
 cl_mem tune_upload(clrt *rt, const float *h, size_t n);
 /* Fills the n floats of m with value. */

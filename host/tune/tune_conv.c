@@ -16,12 +16,8 @@ enum { TUNE_STREAM = 101 };
 typedef struct {
     char name[32];
     int CI, H, W, CO, K, relu;
-    bool need_dx; /* false for the first layer with parameters, as in training */
-    bool px;      /* takes the pixel-vector kernels with the default tap limit */
-    size_t nx, nw, ny;
-    cl_mem x, w, b, dy, yref;    /* inputs; yref the reference's output, read by the backward's ReLU mask */
-    cl_mem y, dx, dw, db;        /* outputs */
-    float *ry, *rdx, *rdw, *rdb; /* the references' outputs */
+    bool px; /* takes the pixel-vector kernels with the default tap limit */
+    tune_layer_io io;
 } conv_case;
 
 struct tune_conv_problem {
@@ -30,30 +26,26 @@ struct tune_conv_problem {
     conv_case L[TUNE_MAX_LAYERS];
 };
 
-static void case_init(clrt *rt, conv_case *c, int B, uint64_t seed, uint32_t layer) {
+typedef struct {
+    const conv_case *c;
+    int B;
+} conv_reference;
+
+static void reference(void *ctx, tune_layer_io *io, const float *x, const float *w, const float *b, float *dy) {
+    const conv_reference *r = ctx;
+    const conv_case *c = r->c;
+    ref_conv_forward(io->ry, x, w, b, r->B, c->CI, c->H, c->W, c->CO, c->K, c->relu);
+    ref_conv_backward(io->rdx, io->rdw, io->rdb, dy, x, w, io->ry, r->B, c->CI, c->H, c->W, c->CO, c->K, c->relu);
+}
+
+static void case_init(clrt *rt, conv_case *c, bool need_dx, int B, uint64_t seed, uint32_t layer) {
     int KK = c->K * c->K, OH = c->H - c->K + 1, OW = c->W - c->K + 1;
-    c->nx = (size_t)B * c->CI * c->H * c->W;
-    c->nw = (size_t)c->CO * c->CI * KK;
-    c->ny = (size_t)B * c->CO * OH * OW;
-    float *x = xmalloc(c->nx * sizeof *x), *w = xmalloc(c->nw * sizeof *w), *b = xmalloc((size_t)c->CO * sizeof *b),
-          *dy = xmalloc(c->ny * sizeof *dy);
-    tune_layer_inputs(x, c->nx, w, c->nw, b, (size_t)c->CO, dy, c->ny, (c->CI + c->CO) * KK, seed, TUNE_STREAM, layer);
-    c->ry = xmalloc(c->ny * sizeof(float));
-    c->rdx = c->need_dx ? xmalloc(c->nx * sizeof(float)) : NULL;
-    c->rdw = xmalloc(c->nw * sizeof(float));
-    c->rdb = xmalloc((size_t)c->CO * sizeof(float));
-    ref_conv_forward(c->ry, x, w, b, B, c->CI, c->H, c->W, c->CO, c->K, c->relu);
-    ref_conv_backward(c->rdx, c->rdw, c->rdb, dy, x, w, c->ry, B, c->CI, c->H, c->W, c->CO, c->K, c->relu);
-    c->x = tune_upload(rt, x, c->nx);
-    c->w = tune_upload(rt, w, c->nw);
-    c->b = tune_upload(rt, b, (size_t)c->CO);
-    c->dy = tune_upload(rt, dy, c->ny);
-    c->yref = tune_upload(rt, c->ry, c->ny);
-    c->y = clrt_alloc(rt, c->ny * sizeof(float));
-    c->dx = clrt_alloc(rt, c->nx * sizeof(float));
-    c->dw = clrt_alloc(rt, c->nw * sizeof(float));
-    c->db = clrt_alloc(rt, (size_t)c->CO * sizeof(float));
-    free(x), free(w), free(b), free(dy);
+    const size_t n[TUNE_NIO] = {[TUNE_X] = (size_t)B * c->CI * c->H * c->W,
+                                [TUNE_W] = (size_t)c->CO * c->CI * KK,
+                                [TUNE_B] = (size_t)c->CO,
+                                [TUNE_Y] = (size_t)B * c->CO * OH * OW};
+    tune_layer_io_init(rt, &c->io, need_dx, n, (c->CI + c->CO) * KK, seed, TUNE_STREAM, layer, reference,
+                       &(conv_reference){c, B});
 }
 
 tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed,
@@ -72,9 +64,8 @@ tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int b
             snprintf(c->name, sizeof c->name, "%s", L[i].name);
             c->CI = L[i].c, c->H = L[i].h, c->W = L[i].w, c->CO = L[i].oc, c->K = L[i].size, c->relu = L[i].relu;
             if (dense) c->K = 1;
-            c->need_dx = params_below;
             c->px = conv_takes_px(&def, c->CI, c->W, c->K);
-            case_init(rt, c, batch, seed, (uint32_t)p->nl);
+            case_init(rt, c, params_below, batch, seed, (uint32_t)p->nl);
             p->nl++;
         }
         params_below |= L[i].params > 0;
@@ -83,12 +74,7 @@ tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int b
 }
 
 void tune_conv_problem_free(tune_conv_problem *p) {
-    for (int i = 0; i < p->nl; i++) {
-        conv_case *c = &p->L[i];
-        cl_mem ms[] = {c->x, c->w, c->b, c->dy, c->yref, c->y, c->dx, c->dw, c->db};
-        for (size_t j = 0; j < sizeof ms / sizeof ms[0]; j++) CL_CHECK(clReleaseMemObject(ms[j]));
-        free(c->ry), free(c->rdx), free(c->rdw), free(c->rdb);
-    }
+    for (int i = 0; i < p->nl; i++) tune_layer_io_release(&p->L[i].io);
     free(p);
 }
 
@@ -133,7 +119,7 @@ static void close_candidate(tune_conv_problem *p, candidate *c) {
 /* Every layer forward and backward, as a training step runs them. */
 static void run_candidate(tune_conv_problem *p, candidate *c) {
     for (int i = 0; i < p->nl; i++) {
-        conv_case *k = &p->L[i];
+        const tune_layer_io *k = &p->L[i].io;
         conv_forward(&c->ctx, &c->layer[i], k->y, k->x, k->w, k->b, p->B);
         conv_backward(&c->ctx, &c->layer[i], k->need_dx ? k->dx : NULL, k->dw, k->db, k->dy, k->x, k->yref, NULL, p->B);
     }
@@ -154,19 +140,16 @@ static bool check_candidate(void *ctx, int i, double *worst, char *why, size_t l
         snprintf(why, len, "%s", c->why);
         return false;
     }
-    for (int l = 0; l < p->nl; l++) {
-        conv_case *k = &p->L[l];
-        tune_poison(rt, k->y, k->ny, NAN), tune_poison(rt, k->dx, k->nx, NAN), tune_poison(rt, k->dw, k->nw, NAN);
-        tune_poison(rt, k->db, (size_t)k->CO, NAN);
-    }
+    for (int l = 0; l < p->nl; l++) tune_layer_io_poison(rt, &p->L[l].io);
     run_candidate(p, c);
     for (int l = 0; l < p->nl; l++) {
-        conv_case *k = &p->L[l];
+        const conv_case *k = &p->L[l];
+        double e[4];
+        tune_layer_io_errors(rt, &k->io, e);
         int f = part_fwd(k), d = part_dw(k);
-        worst[f] = fmax(worst[f], tune_worst_error(rt, k->y, k->ry, k->ny));
-        if (k->need_dx) worst[PART_FWD] = fmax(worst[PART_FWD], tune_worst_error(rt, k->dx, k->rdx, k->nx));
-        worst[d] = fmax(worst[d], tune_worst_error(rt, k->dw, k->rdw, k->nw));
-        worst[d] = fmax(worst[d], tune_worst_error(rt, k->db, k->rdb, (size_t)k->CO));
+        worst[f] = fmax(worst[f], e[0]);
+        worst[PART_FWD] = fmax(worst[PART_FWD], e[1]);
+        worst[d] = fmax(worst[d], fmax(e[2], e[3]));
     }
     return true;
 }

@@ -21,10 +21,7 @@ enum { TUNE_STREAM = 102 };
 typedef struct {
     char name[32];
     int IN, OUT, relu;
-    bool need_dx;                /* false for the first layer with parameters, as in training */
-    cl_mem x, w, b, dy, yref;    /* inputs; yref the reference's output, read by the ReLU mask */
-    cl_mem y, dx, dw, db;        /* outputs */
-    float *ry, *rdx, *rdw, *rdb; /* the references' outputs */
+    tune_layer_io io;
 } dense_case;
 
 struct tune_dense_problem {
@@ -41,29 +38,27 @@ struct tune_dense_problem {
     char conv_why[512];
 };
 
-static void case_init(clrt *rt, dense_case *c, int B, uint64_t seed, uint32_t layer) {
-    size_t nx = (size_t)B * c->IN, nw = (size_t)c->OUT * c->IN, ny = (size_t)B * c->OUT;
-    float *x = xmalloc(nx * sizeof *x), *w = xmalloc(nw * sizeof *w), *b = xmalloc((size_t)c->OUT * sizeof *b),
-          *dy = xmalloc(ny * sizeof *dy);
-    tune_layer_inputs(x, nx, w, nw, b, (size_t)c->OUT, dy, ny, c->IN + c->OUT, seed, TUNE_STREAM, layer);
-    c->ry = xmalloc(ny * sizeof(float));
-    c->rdx = c->need_dx ? xmalloc(nx * sizeof(float)) : NULL;
-    c->rdw = xmalloc(nw * sizeof(float));
-    c->rdb = xmalloc((size_t)c->OUT * sizeof(float));
-    ref_dense_forward(c->ry, x, w, b, B, c->IN, c->OUT, c->relu);
-    c->dy = tune_upload(rt, dy, ny);
-    /* The reference masks its dy in place, as dense_backward does the device's (idempotently: the
-     * routes may take turns on the same dy). */
-    ref_dense_backward(c->rdx, c->rdw, c->rdb, dy, x, w, c->ry, B, c->IN, c->OUT, c->relu);
-    c->x = tune_upload(rt, x, nx);
-    c->w = tune_upload(rt, w, nw);
-    c->b = tune_upload(rt, b, (size_t)c->OUT);
-    c->yref = tune_upload(rt, c->ry, ny);
-    c->y = clrt_alloc(rt, ny * sizeof(float));
-    c->dx = clrt_alloc(rt, nx * sizeof(float));
-    c->dw = clrt_alloc(rt, nw * sizeof(float));
-    c->db = clrt_alloc(rt, (size_t)c->OUT * sizeof(float));
-    free(x), free(w), free(b), free(dy);
+typedef struct {
+    const dense_case *c;
+    int B;
+} dense_reference;
+
+/* The reference masks its dy in place, as dense_backward does the device's (idempotently: the
+ * routes may take turns on the same dy). */
+static void reference(void *ctx, tune_layer_io *io, const float *x, const float *w, const float *b, float *dy) {
+    const dense_reference *r = ctx;
+    const dense_case *c = r->c;
+    ref_dense_forward(io->ry, x, w, b, r->B, c->IN, c->OUT, c->relu);
+    ref_dense_backward(io->rdx, io->rdw, io->rdb, dy, x, w, io->ry, r->B, c->IN, c->OUT, c->relu);
+}
+
+static void case_init(clrt *rt, dense_case *c, bool need_dx, int B, uint64_t seed, uint32_t layer) {
+    const size_t n[TUNE_NIO] = {[TUNE_X] = (size_t)B * c->IN,
+                                [TUNE_W] = (size_t)c->OUT * c->IN,
+                                [TUNE_B] = (size_t)c->OUT,
+                                [TUNE_Y] = (size_t)B * c->OUT};
+    tune_layer_io_init(rt, &c->io, need_dx, n, c->IN + c->OUT, seed, TUNE_STREAM, layer, reference,
+                       &(dense_reference){c, B});
 }
 
 tune_dense_problem *tune_dense_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed) {
@@ -75,8 +70,8 @@ tune_dense_problem *tune_dense_problem_new(clrt *rt, const layer *L, int nl, int
         if (L[i].kind == LAYER_DENSE) {
             dense_case *c = &p->L[p->nl];
             snprintf(c->name, sizeof c->name, "%s", L[i].name);
-            c->IN = L[i].c, c->OUT = L[i].oc, c->relu = L[i].relu, c->need_dx = params_below;
-            case_init(rt, c, batch, seed, (uint32_t)p->nl);
+            c->IN = L[i].c, c->OUT = L[i].oc, c->relu = L[i].relu;
+            case_init(rt, c, params_below, batch, seed, (uint32_t)p->nl);
             p->nl++;
         }
         params_below |= L[i].params > 0;
@@ -87,7 +82,7 @@ tune_dense_problem *tune_dense_problem_new(clrt *rt, const layer *L, int nl, int
     return p;
 }
 
-float *tune_dense_reference(tune_dense_problem *p, int i) { return i >= 0 && i < p->nl ? p->L[i].ry : NULL; }
+float *tune_dense_reference(tune_dense_problem *p, int i) { return i >= 0 && i < p->nl ? p->L[i].io.ry : NULL; }
 
 static void close_conv(tune_dense_problem *p) {
     for (int i = 0; i < p->nl && p->conv_built; i++) conv_layer_release(&p->cl[i]);
@@ -97,12 +92,7 @@ static void close_conv(tune_dense_problem *p) {
 
 void tune_dense_problem_free(tune_dense_problem *p) {
     close_conv(p);
-    for (int i = 0; i < p->nl; i++) {
-        dense_case *c = &p->L[i];
-        cl_mem ms[] = {c->x, c->w, c->b, c->dy, c->yref, c->y, c->dx, c->dw, c->db};
-        for (size_t j = 0; j < sizeof ms / sizeof ms[0]; j++) CL_CHECK(clReleaseMemObject(ms[j]));
-        free(c->ry), free(c->rdx), free(c->rdw), free(c->rdb);
-    }
+    for (int i = 0; i < p->nl; i++) tune_layer_io_release(&p->L[i].io);
     clrt_timer_release(&p->timer);
     dense_release(&p->dense);
     act_release(&p->act);
@@ -121,14 +111,15 @@ static void run_route(void *ctx) {
     route_run *r = ctx;
     tune_dense_problem *p = r->p;
     for (int i = 0; i < p->nl; i++) {
-        dense_case *k = &p->L[i];
+        const dense_case *c = &p->L[i];
+        const tune_layer_io *k = &c->io;
         cl_mem dx = k->need_dx ? k->dx : NULL;
         if (r->route == ROUTE_CONV) {
             conv_forward(&p->conv, &p->cl[i], k->y, k->x, k->w, k->b, p->B);
             conv_backward(&p->conv, &p->cl[i], dx, k->dw, k->db, k->dy, k->x, k->yref, NULL, p->B);
         } else {
-            dense_forward(&p->dense, k->y, k->x, k->w, k->b, p->B, k->IN, k->OUT, k->relu, "tune");
-            dense_backward(&p->dense, dx, k->dw, k->db, k->dy, k->x, k->w, k->yref, p->B, k->IN, k->OUT, k->relu,
+            dense_forward(&p->dense, k->y, k->x, k->w, k->b, p->B, c->IN, c->OUT, c->relu, "tune");
+            dense_backward(&p->dense, dx, k->dw, k->db, k->dy, k->x, k->w, k->yref, p->B, c->IN, c->OUT, c->relu,
                            "tune");
         }
     }
@@ -140,18 +131,12 @@ static bool check_route(void *ctx, int i, double *worst, char *why, size_t len) 
         snprintf(why, len, "%s", p->conv_why);
         return false;
     }
-    for (int l = 0; l < p->nl; l++) {
-        dense_case *k = &p->L[l];
-        tune_poison(p->rt, k->y, (size_t)p->B * k->OUT, NAN), tune_poison(p->rt, k->dx, (size_t)p->B * k->IN, NAN);
-        tune_poison(p->rt, k->dw, (size_t)k->OUT * k->IN, NAN), tune_poison(p->rt, k->db, (size_t)k->OUT, NAN);
-    }
+    for (int l = 0; l < p->nl; l++) tune_layer_io_poison(p->rt, &p->L[l].io);
     run_route(&(route_run){p, i});
     for (int l = 0; l < p->nl; l++) {
-        dense_case *k = &p->L[l];
-        worst[0] = fmax(worst[0], tune_worst_error(p->rt, k->y, k->ry, (size_t)p->B * k->OUT));
-        if (k->need_dx) worst[0] = fmax(worst[0], tune_worst_error(p->rt, k->dx, k->rdx, (size_t)p->B * k->IN));
-        worst[0] = fmax(worst[0], tune_worst_error(p->rt, k->dw, k->rdw, (size_t)k->OUT * k->IN));
-        worst[0] = fmax(worst[0], tune_worst_error(p->rt, k->db, k->rdb, (size_t)k->OUT));
+        double e[4];
+        tune_layer_io_errors(p->rt, &p->L[l].io, e);
+        for (int j = 0; j < 4; j++) worst[0] = fmax(worst[0], e[j]);
     }
     return true;
 }
