@@ -19,8 +19,18 @@
 /* ---- a convolution candidate with wrong results --------------------------------------------------- */
 
 /* A copy of the kernels in which conv_fwd with CONV_TP == 4 returns at once (the fastest-looking
- * forward of all, and a wrong one), and in which CONV_TP == 3 does not build. */
-static const char *bad_kernel_dir(void) {
+ * forward of all, and a wrong one), in which CONV_TP == 3 does not build, and in which
+ * conv_bwd_prep with CONV_PREP8 == bad_prep8 returns at once (both gradients wrong). */
+static char *patch_once(char *text, const char *anchor, const char *replacement) {
+    char *at = strstr(text, anchor);
+    CHECK(at != NULL, "conv.cl no longer has '%s': update this test", anchor);
+    if (!at) return text;
+    char *patched = xasprintf("%.*s%s%s", (int)(at - text), text, replacement, at + strlen(anchor));
+    free(text);
+    return patched;
+}
+
+static const char *bad_kernel_dir(int bad_prep8) {
     static char dir[1024];
     snprintf(dir, sizeof dir, "%s", scratch_dir("tune-kernels"));
     char *src_dir = xasprintf("%s/cl", test_source_dir());
@@ -33,17 +43,15 @@ static const char *bad_kernel_dir(void) {
         char *text = slurp(from, &n);
         CHECK(text != NULL, "cannot read %s", from);
         if (text && strcmp(e->d_name, "conv.cl") == 0) {
-            const char *guard = "if (gid >= ((NP + CONV_TP - 1) / CONV_TP) * ncg)";
-            char *at = strstr(text, guard);
-            CHECK(at != NULL, "conv.cl no longer has conv_fwd's guard '%s': update this test", guard);
-            if (at) {
-                char *patched = xasprintf("#if CONV_TP == 3\n#error \"test_tune_search: TP=3 does not build\"\n#endif\n"
-                                          "%.*sif (CONV_TP == 4 || gid >= ((NP + CONV_TP - 1) / CONV_TP) * ncg)%s",
-                                          (int)(at - text), text, at + strlen(guard));
-                free(text);
-                text = patched;
-                n = strlen(text);
-            }
+            char *patched =
+                xasprintf("#if CONV_TP == 3\n#error \"test_tune_search: TP=3 does not build\"\n#endif\n%s", text);
+            free(text);
+            text = patch_once(patched, "if (gid >= ((NP + CONV_TP - 1) / CONV_TP) * ncg)",
+                              "if (CONV_TP == 4 || gid >= ((NP + CONV_TP - 1) / CONV_TP) * ncg)");
+            char *prep = xasprintf("if (CONV_PREP8 == %d || gid >= N * nb * PH)", bad_prep8);
+            text = patch_once(text, "if (gid >= N * nb * PH)", prep);
+            free(prep);
+            n = strlen(text);
         }
         if (text) CHECK(write_file(to, text, n), "cannot write %s", to);
         free(text), free(from), free(to);
@@ -53,12 +61,15 @@ static const char *bad_kernel_dir(void) {
     return dir;
 }
 
-static void test_bad_conv_candidate(void) {
-    clrt *rt = clrt_open(NULL, bad_kernel_dir());
+/* dev: the device with the project's own kernels, whose defaults the corrupt copy spares. */
+static void test_bad_conv_candidate(const clrt *dev) {
+    conv_tuning good;
+    conv_tuning_default(&good, dev);
+    const int bad_prep8 = !good.prep8;
+    clrt *rt = clrt_open(NULL, bad_kernel_dir(bad_prep8));
     int nl;
     layer *L = model_layers(MODEL_SEED, &nl, NULL);
-    conv_tuning bad, good;
-    conv_tuning_default(&good, rt);
+    conv_tuning bad;
     tune_conv_problem *p = tune_conv_problem_new(rt, L, nl, 2, 7, good.dense);
     free(L);
     good.local_tiles = false;
@@ -75,18 +86,22 @@ static void test_bad_conv_candidate(void) {
     printf("TP=6 build: worst %.3g x the tolerance\n", worst);
     CHECK(fwd_ok && dw_ok, "the good build fails its check (worst %.3g)", worst);
 
-    /* The search over both: the corrupt forward is rejected and cannot win. */
-    /* Two builds, the two just checked (so no new compile): the corrupt forward and the defaults. */
-    conv_space s = {.nfwd = 2, .ndw = 1, .nlws = 1, .nsplits = 2};
+    /* The search over both: the corrupt forward is rejected and cannot win, nor can the corrupt
+     * gradient layout of the last stage, though each is the fastest of its stage. Two builds in the
+     * first stage, the two just checked (so no new compile): the corrupt forward and the defaults. */
+    conv_space s = {.nfwd = 2, .ndw = 1, .nlws = 1, .nsplits = 2, .nprep8s = 2};
     s.fwd[0][0] = bad.tp, s.fwd[0][1] = bad.cb, s.fwd[1][0] = good.tp, s.fwd[1][1] = good.cb;
     s.dw[0][0] = good.wt, s.dw[0][1] = good.wcb;
     s.lws[0] = good.lws, s.splits[0] = good.splits, s.splits[1] = 4;
+    s.prep8s[0] = bad_prep8, s.prep8s[1] = good.prep8;
     tune_config cfg = {.batch_size = 2, .rounds = 3, .seed = 7};
     conv_tune_result r;
     tune_conv(p, &s, &cfg, &r);
-    printf("search: %d tried, %d rejected; kept forward %dx%d\n", r.tried, r.rejected, r.after.tp, 8 * r.after.cb);
-    CHECK(r.rejected >= 1, "the corrupt candidate was not rejected");
-    CHECK(r.after.tp != 4, "the corrupt forward won");
+    printf("search: %d tried, %d rejected; kept forward %dx%d, prep8 %d\n", r.tried, r.rejected, r.after.tp,
+           8 * r.after.cb, r.after.prep8);
+    CHECK(r.rejected >= 2, "the corrupt candidates were not both rejected (%d)", r.rejected);
+    CHECK(r.winner.tp != 4 && r.after.tp != 4, "the corrupt forward won");
+    CHECK(r.winner.prep8 == good.prep8 && r.after.prep8 == good.prep8, "the corrupt gradient layout won");
 
     /* Stored and loaded back: the correct winner. */
     tuning t, loaded;
@@ -224,9 +239,9 @@ static void test_dense_route(clrt *rt) {
 int main(void) {
     tune_test_cache("tune-search-cache");
     double t0 = now_seconds();
-    test_bad_conv_candidate();
-    printf("[%.1f s]\n", now_seconds() - t0);
     clrt *rt = clrt_open(NULL, NULL);
+    test_bad_conv_candidate(rt);
+    printf("[%.1f s]\n", now_seconds() - t0);
     test_clblast(rt);
     printf("[%.1f s]\n", now_seconds() - t0);
     test_dense_route(rt);

@@ -55,14 +55,16 @@ void conv_tuning_describe(char *buf, size_t len, const conv_tuning *t) {
         snprintf(splits, sizeof splits, "%d splits", t->splits);
     else
         snprintf(splits, sizeof splits, "a split per image");
+    const char *prep = t->prep8 ? "the gradient laid out in 8-pixel rows" : "the gradient laid out a pixel at a time";
     if (t->local_tiles)
-        snprintf(buf, len, "local-memory tiles %dx%d (chunk %d, %dx%d per work-item), weight gradient in %s", t->tm,
-                 t->tn, t->kc, t->rm, t->rn, splits);
+        snprintf(buf, len, "local-memory tiles %dx%d (chunk %d, %dx%d per work-item), weight gradient in %s; %s", t->tm,
+                 t->tn, t->kc, t->rm, t->rn, splits, prep);
     else
         snprintf(buf, len,
                  "register tiles %dx%d forward, %dx%d weight gradient in %s, work-group %d; pixel-vector kernels "
-                 "(%dx%d forward, %dx%d weight gradient) for layers of up to %d taps",
-                 t->tp, t->vw * t->cb, t->wt, t->vw * t->wcb, splits, t->lws, t->pxr, t->pxc, t->pxt, t->pxwc, t->px);
+                 "(%dx%d forward, %dx%d weight gradient) for layers of up to %d taps; %s",
+                 t->tp, t->vw * t->cb, t->wt, t->vw * t->wcb, splits, t->lws, t->pxr, t->pxc, t->pxt, t->pxwc, t->px,
+                 prep);
 }
 
 enum { FWD, BWD_W, W_PREP, BWD_PREP, BWD_W_FINISH, FWD_PX, BWD_W_PX };

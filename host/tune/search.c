@@ -30,6 +30,11 @@ static void print_conv_result(const conv_tune_result *r, int rounds) {
     printf("  before: %s\n", d);
     conv_tuning_describe(d, sizeof d, &r->after);
     printf("  after:  %s%s\n", d, memcmp(&r->before, &r->after, sizeof r->after) ? "" : " (the defaults were kept)");
+    if (memcmp(&r->winner, &r->after, sizeof r->after)) {
+        conv_tuning_describe(d, sizeof d, &r->winner);
+        printf("  not kept, not faster than the defaults by %.0f%% in these runs or not correct: %s\n",
+               100 * (1 - TUNE_KEEP_MARGIN), d);
+    }
     printf("  %d candidates checked against the reference, %d rejected\n", r->tried, r->rejected);
 }
 

@@ -218,11 +218,12 @@ static void label(char *buf, size_t len, const conv_tuning *t) {
     char splits[24] = "per image";
     if (t->splits) snprintf(splits, sizeof splits, "%d", t->splits);
     if (t->local_tiles)
-        snprintf(buf, len, "local tiles %dx%d chunk %d, %dx%d per item, splits %s", t->tm, t->tn, t->kc, t->rm, t->rn,
-                 splits);
+        snprintf(buf, len, "local tiles %dx%d chunk %d, %dx%d per item, splits %s, prep8 %d", t->tm, t->tn, t->kc,
+                 t->rm, t->rn, splits, t->prep8);
     else
-        snprintf(buf, len, "forward %dx%d, dW %dx%d, px %dx%d/%dx%d up to %d taps, work-group %d, splits %s", t->tp,
-                 t->vw * t->cb, t->wt, t->vw * t->wcb, t->pxr, t->pxc, t->pxt, t->pxwc, t->px, t->lws, splits);
+        snprintf(buf, len, "forward %dx%d, dW %dx%d, px %dx%d/%dx%d up to %d taps, work-group %d, splits %s, prep8 %d",
+                 t->tp, t->vw * t->cb, t->wt, t->vw * t->wcb, t->pxr, t->pxc, t->pxt, t->pxwc, t->px, t->lws, splits,
+                 t->prep8);
 }
 
 static void report(const candidate *c, int n, const tune_config *cfg, conv_tune_result *r) {
@@ -235,12 +236,12 @@ static void report(const candidate *c, int n, const tune_config *cfg, conv_tune_
         char l[160];
         label(l, sizeof l, &c[i].t);
         if (ok)
-            printf("  %-58s fwd+dx %8.3f ms  dW %8.3f ms  px %8.3f ms  total %8.3f ms\n", l, 1e3 * t->part[PART_FWD],
+            printf("  %-70s fwd+dx %8.3f ms  dW %8.3f ms  px %8.3f ms  total %8.3f ms\n", l, 1e3 * t->part[PART_FWD],
                    1e3 * t->part[PART_DW], 1e3 * (t->part[PART_PXF] + t->part[PART_PXW]), 1e3 * t->total);
         else if (!t->ran)
-            printf("  %-58s REJECTED: %s\n", l, t->why);
+            printf("  %-70s REJECTED: %s\n", l, t->why);
         else
-            printf("  %-58s REJECTED: %s%s%s differ from the reference (worst error %.3g x the tolerance)%s\n", l,
+            printf("  %-70s REJECTED: %s%s%s differ from the reference (worst error %.3g x the tolerance)%s\n", l,
                    t->ok[PART_FWD] && t->ok[PART_PXF] ? "" : "forward and input-gradient results",
                    !(t->ok[PART_FWD] && t->ok[PART_PXF]) && !(t->ok[PART_DW] && t->ok[PART_PXW]) ? ", " : "",
                    t->ok[PART_DW] && t->ok[PART_PXW] ? "" : "weight-gradient results", t->worst,
@@ -249,16 +250,25 @@ static void report(const candidate *c, int n, const tune_config *cfg, conv_tune_
     fflush(stdout);
 }
 
-/* Index of the smallest score among candidates whose part (PART_FWD, PART_DW; TUNE_MAX_PARTS: all
- * of it) is correct, or -1. */
-static int best_of(const candidate *c, int n, int part) {
+/* Sets of parts, as bits: ALL_PARTS asks for a whole candidate. */
+#define PARTS(p) (1u << (p))
+enum { ALL_PARTS = PARTS(NPARTS) - 1 };
+
+/* Index of the candidate with the least time in the parts `score` (ALL_PARTS: the median total)
+ * among those correct in the parts `need`, or -1. */
+static int best_of(const candidate *c, int n, unsigned need, unsigned score) {
     int best = -1;
+    double bs = 0;
     for (int i = 0; i < n; i++) {
         const tune_trial *t = &c[i].r;
-        bool ok = part == TUNE_MAX_PARTS ? all_ok(&c[i]) : t->ok[part];
-        double s = part == TUNE_MAX_PARTS ? t->total : t->part[part];
-        double b = best < 0 ? 0 : part == TUNE_MAX_PARTS ? c[best].r.total : c[best].r.part[part];
-        if (ok && (best < 0 || s < b)) best = i;
+        bool ok = true;
+        double s = 0;
+        for (int k = 0; k < NPARTS; k++) {
+            if (need & PARTS(k)) ok &= t->ok[k];
+            if (score & PARTS(k)) s += t->part[k];
+        }
+        if (score == ALL_PARTS) s = t->total;
+        if (ok && (best < 0 || s < bs)) best = i, bs = s;
     }
     return best;
 }
@@ -315,11 +325,12 @@ static conv_tuning search_builds(tune_conv_problem *p, const conv_space *s, cons
     report(c, n, cfg, r);
     conv_tuning win = *def;
     if (p->rt->is_gpu || s->nlm) {
-        int b = best_of(c, n, TUNE_MAX_PARTS);
+        int b = best_of(c, n, ALL_PARTS, ALL_PARTS);
         if (b >= 0) win = c[b].t;
     } else {
-        int bf = best_of(c, n, PART_FWD), bd = best_of(c, n, PART_DW);
-        int bpf = best_of(c, n, PART_PXF), bpw = best_of(c, n, PART_PXW);
+        int bf = best_of(c, n, PARTS(PART_FWD), PARTS(PART_FWD)), bd = best_of(c, n, PARTS(PART_DW), PARTS(PART_DW));
+        int bpf = best_of(c, n, PARTS(PART_PXF), PARTS(PART_PXF));
+        int bpw = best_of(c, n, PARTS(PART_PXW), PARTS(PART_PXW));
         win.local_tiles = false;
         if (bf >= 0) win.tp = c[bf].t.tp, win.cb = c[bf].t.cb;
         if (bd >= 0) win.wt = c[bd].t.wt, win.wcb = c[bd].t.wcb;
@@ -331,10 +342,33 @@ static conv_tuning search_builds(tune_conv_problem *p, const conv_space *s, cons
     return win;
 }
 
-/* Stage 2: work-group sizes and splits for the winning tiles (no new build). */
+/* Variants of the winner so far, each built and checked, then timed together; the correct one
+ * with the least time in the parts `score` (those the variants differ in), else *win. */
+static conv_tuning search_variants(tune_conv_problem *p, const tune_config *cfg, const char *title,
+                                   const conv_tuning *variants, int nv, unsigned score, const conv_tuning *win,
+                                   conv_tune_result *r) {
+    candidate *c = xcalloc((size_t)(nv ? nv : 1), sizeof *c);
+    int n = 0;
+    for (int i = 0; i < nv; i++) {
+        char why[256];
+        if (conv_tuning_check(&variants[i], p->rt, why, sizeof why)) open_candidate(p, &c[n++], &variants[i]);
+    }
+    if (!cfg->quiet) printf("\nConvolution: %s, %d candidates:\n", title, n);
+    fflush(stdout);
+    measure(p, c, n, cfg->rounds);
+    report(c, n, cfg, r);
+    int b = best_of(c, n, ALL_PARTS, score);
+    conv_tuning best = b >= 0 ? c[b].t : *win;
+    close_all(p, c, n);
+    free(c);
+    return best;
+}
+
+/* Stage 2: work-group sizes, splits and the pixel-vector kernels' use for the winning tiles (no
+ * new tiles). */
 static conv_tuning search_runtime(tune_conv_problem *p, const conv_space *s, const tune_config *cfg,
                                   const conv_tuning *win, conv_tune_result *r) {
-    candidate *c = xcalloc(64, sizeof *c);
+    conv_tuning *v = xcalloc(64, sizeof *v);
     int n = 0;
     int nlws = win->local_tiles || !s->nlws ? 1 : s->nlws, nsplits = s->nsplits ? s->nsplits : 1;
     int npxs = win->local_tiles || !s->npxs ? 1 : s->npxs;
@@ -342,23 +376,32 @@ static conv_tuning search_runtime(tune_conv_problem *p, const conv_space *s, con
         for (int j = 0; j < nsplits; j++)
             for (int k = 0; k < npxs && n < 64; k++) {
                 conv_tuning t = *win;
-                char why[256];
                 if (!win->local_tiles && s->nlws) t.lws = s->lws[i];
                 if (s->nsplits) t.splits = s->splits[j];
                 if (!win->local_tiles && s->npxs) t.px = s->pxs[k];
-                if (conv_tuning_check(&t, p->rt, why, sizeof why)) open_candidate(p, &c[n++], &t);
+                v[n++] = t;
             }
-    if (!cfg->quiet)
-        printf("\nConvolution: work-group sizes, splits and the pixel-vector kernels' use for those tiles, %d "
-               "candidates:\n", n);
-    fflush(stdout);
-    measure(p, c, n, cfg->rounds);
-    report(c, n, cfg, r);
-    int b = best_of(c, n, TUNE_MAX_PARTS);
-    conv_tuning best = b >= 0 ? c[b].t : *win;
-    close_all(p, c, n);
-    free(c);
+    conv_tuning best = search_variants(
+        p, cfg, "work-group sizes, splits and the pixel-vector kernels' use for those tiles", v, n, ALL_PARTS, win, r);
+    free(v);
     return best;
+}
+
+/* Stage 3: the gradient's layout kernel (CONV_PREP8) under everything chosen so far, judged by
+ * the weight-gradient time its launches count in: its best form depends on the register file (a
+ * CPU's vector transpose spills on some GPUs). */
+static conv_tuning search_prep(tune_conv_problem *p, const conv_space *s, const tune_config *cfg,
+                               const conv_tuning *win, conv_tune_result *r) {
+    conv_tuning v[2];
+    int n = 0;
+    for (int i = 0; i < s->nprep8s && n < 2; i++) {
+        v[n] = *win;
+        v[n++].prep8 = s->prep8s[i];
+    }
+    return search_variants(p, cfg,
+                           "the gradient's layout kernel, 8-pixel rows or one pixel at a time (prep8), judged by the "
+                           "weight-gradient time",
+                           v, n, PARTS(PART_DW) | PARTS(PART_PXW), win, r);
 }
 
 void tune_conv(tune_conv_problem *p, const conv_space *s, const tune_config *cfg, conv_tune_result *r) {
@@ -367,6 +410,7 @@ void tune_conv(tune_conv_problem *p, const conv_space *s, const tune_config *cfg
     conv_tuning_default(&def, p->rt);
     conv_tuning win = search_builds(p, s, cfg, &def, r);
     win = search_runtime(p, s, cfg, &win, r);
+    if (s->nprep8s) win = search_prep(p, s, cfg, &win, r);
 
     /* The winner against the defaults, once more and with twice the runs: the figures reported,
      * and the defaults kept unless the winner is faster. */
@@ -381,6 +425,7 @@ void tune_conv(tune_conv_problem *p, const conv_space *s, const tune_config *cfg
     const candidate *after =
         !same && all_ok(&c[1]) && c[1].r.total < TUNE_KEEP_MARGIN * c[0].r.total ? &c[1] : &c[0];
     r->before = def;
+    r->winner = win;
     r->after = after->t;
     r->nlayers = p->nl;
     for (int l = 0; l < p->nl; l++) {
@@ -423,6 +468,8 @@ void conv_space_default(conv_space *s, const clrt *rt, bool quick) {
         }
     s->pxs[0] = def.px, s->pxs[1] = 0;
     s->npxs = rt->is_gpu || quick ? 0 : 2;
+    s->prep8s[0] = def.prep8, s->prep8s[1] = !def.prep8;
+    s->nprep8s = 2;
     if (rt->is_gpu) {
         /* (tm, tn, kc, rm, rn): RM*RN <= 16 outputs per work-item; the local size and memory
          * are checked against the device when the candidates are built. */

@@ -26,15 +26,17 @@ typedef struct {
  * (one build carries one of each, each judged by its own kernels' time), then work-group sizes,
  * splits and whether the layers with few taps take the pixel-vector kernels, for the winners. GPU: local-memory tiles
  * (tm, tn, kc, rm, rn) and a few register tiles, each build judged by the total, then splits
- * (and work-group sizes for register tiles). */
+ * (and work-group sizes for register tiles). Both: then the gradient layout kernel's form
+ * (prep8s; none searched when nprep8s is 0), judged by the total. */
 typedef struct {
-    int nfwd, ndw, npx, npxw, nlm, nlws, nsplits, npxs;
+    int nfwd, ndw, npx, npxw, nlm, nlws, nsplits, npxs, nprep8s;
     int fwd[TUNE_MAX_CANDIDATES][2]; /* (tp, cb) */
     int dw[TUNE_MAX_CANDIDATES][2];  /* (wt, wcb) */
     int px[TUNE_MAX_CANDIDATES][2];  /* (pxr, pxc): the pixel-vector forward's */
     int pxw[TUNE_MAX_CANDIDATES][2]; /* (pxt, pxwc): the pixel-vector weight gradient's */
     int lm[TUNE_MAX_CANDIDATES][5];  /* (tm, tn, kc, rm, rn) */
     int lws[8], splits[8], pxs[2]; /* pxs: the tap limits for the pixel-vector kernels */
+    int prep8s[2];                 /* CONV_PREP8's values */
 } conv_space;
 void conv_space_default(conv_space *s, const clrt *rt, bool quick);
 /* The compile-time builds the search's first stage times: the defaults with each local-memory
@@ -60,6 +62,7 @@ bool tune_conv_check(tune_conv_problem *p, const conv_tuning *t, bool *fwd_ok, b
 
 typedef struct {
     conv_tuning before, after; /* the defaults and the kept tuning (the defaults unless a candidate beat them by 3%) */
+    conv_tuning winner;        /* the stages' best, which the final runs held against the defaults */
     int nlayers;
     char layer[TUNE_MAX_LAYERS][32];
     double t_before[TUNE_MAX_LAYERS][3], t_after[TUNE_MAX_LAYERS][3]; /* median seconds: forward, dx, dw */
