@@ -52,10 +52,11 @@ static void runtime_programs(clrt *rt, const conv_tuning *ct) {
     net_free(n);
 }
 
-/* The convolution builds of claug tune's first stage (conv_space_builds); its later stages
- * change only launch parameters. On a CPU the winner may pair one candidate's forward tiles with
- * another's weight-gradient tiles: each is a separate kernel, so these builds compile every
- * variant of both. */
+/* The convolution builds of claug tune's first stage (conv_space_builds), and the defaults with
+ * each form of the gradient layout kernel its third stage tries (its second changes only launch
+ * parameters). On a CPU the winner may pair one candidate's forward tiles with another's
+ * weight-gradient tiles: each is a separate kernel, so these builds compile every variant of
+ * both; the layout kernel's forms take no tile option, so the defaults' builds cover them. */
 static void tune_programs(clrt *rt, const conv_tuning *def) {
     /* The FMA kernel shapes of the benchmark's peak sweep one axis away from its default (the
      * default itself is a runtime program). */
@@ -70,6 +71,10 @@ static void tune_programs(clrt *rt, const conv_tuning *def) {
     conv_space_default(&s, rt, false);
     conv_tuning builds[2 * TUNE_MAX_CANDIDATES];
     int n = conv_space_builds(builds, &s, def, rt);
+    for (int i = 0; i < s.nprep8s && n < 2 * TUNE_MAX_CANDIDATES; i++) {
+        builds[n] = *def;
+        builds[n++].prep8 = s.prep8s[i];
+    }
     for (int i = 0; i < n; i++) {
         conv_ctx c;
         conv_init(&c, rt, &builds[i]);
