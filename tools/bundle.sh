@@ -37,6 +37,15 @@ for need in libclblast.so libOpenCL.so; do
     fi
 done
 
+# The newest glibc and libstdc++ symbol versions the binary and the bundled libraries ask for:
+# the machine's own must have them.
+newest() { objdump -T "$stage/$name/bin/claug" "$stage/$name"/lib/* | grep -o "$1_[0-9.]*" | sort -uV | tail -n 1; }
+if command -v objdump >/dev/null 2>&1; then
+    needs="glibc $(newest GLIBC | sed 's/GLIBC_//') or newer, and a libstdc++ with $(newest GLIBCXX)"
+else
+    needs="glibc $(ldd --version | sed -n '1s/.* //p') (the build machine's) or newer, and its libstdc++"
+fi
+
 cp README.md "$stage/$name/"
 cat >"$stage/$name/BUNDLE.txt" <<TEXT
 claug $version for Linux $(uname -m), built $(date -u +%Y-%m-%d) on $(. /etc/os-release && echo "$PRETTY_NAME").
@@ -47,8 +56,8 @@ claug $version for Linux $(uname -m), built $(date -u +%Y-%m-%d) on $(. /etc/os-
 lib/ holds the libraries bin/claug loads from beside itself: $(ls "$stage/$name/lib" | tr '\n' ' ')
 The OpenCL driver is the machine's own: the ICD loader reads /etc/OpenCL/vendors/*.icd, or the
 directory \$OCL_ICD_VENDORS names (a driver installed without root: OCL_ICD_VENDORS=DIR, DIR
-holding a .icd file with the path of its library). It needs the machine's C library, glibc
-$(ldd --version | sed -n '1s/.* //p') (the build machine's) or newer, and its libstdc++.
+holding a .icd file with the path of its library). It needs the machine's C library and C++
+runtime: $needs.
 TEXT
 
 if [ "$data" = 1 ]; then

@@ -8,13 +8,17 @@
 #       and the kernel tests of BUILD_DIR (those whose ctest line has the label kernel).
 #   tools/device-check.sh run KIT_DIR OUT_DIR
 #       there, in a copy of this source tree (the tests read its tests/ and cl/): unpacks the
-#       kit, runs every step, and writes OUT_DIR/<step>.log, bench.json, roofline.svg, the run's
-#       report, and OUT_DIR/summary.txt (a line per step: exit status and seconds).
+#       kit, runs every step, and leaves six files in OUT_DIR, since a lent machine gives back
+#       only a few (and none deeper than two folders): summary.txt (a line per step: exit status
+#       and seconds), machine.txt, bench.json, roofline.svg, tuning.txt (the file `claug tune`
+#       saved) and logs.tar.gz (every step's log and the run's report). They are brought up to
+#       date after each step, so that a command stopped early still gives back what was done.
 #
 # Each step has a limit (seconds, below), 570 s in all, so that the whole fits in a 10-minute
 # command with time to unpack. The device is claug's default: $CLAUG_DEVICE, else
 # the first GPU. Where the machine has a vendor driver but no ICD file (/etc/OpenCL/vendors), an
-# ICD directory naming NVIDIA's libnvidia-opencl.so.1 is made and passed as $OCL_ICD_VENDORS.
+# ICD directory naming NVIDIA's libnvidia-opencl.so.1 (from ldconfig's cache, $LD_LIBRARY_PATH or
+# the usual driver folders) is made and passed as $OCL_ICD_VENDORS.
 set -u
 
 # The limits, which the environment may set (a trial on a CPU, a longer loan).
@@ -42,36 +46,57 @@ pack() {
     echo "$tarball"
 }
 
-# step NAME LIMIT COMMAND...: the command's output into NAME.log, its status and time into the summary.
+# step NAME LIMIT COMMAND...: the command's output into NAME.log, its status and time into the
+# summary, then OUT_DIR brought up to date.
 step() {
     name=$1 limit=$2
     shift 2
     t0=$(date +%s)
-    timeout "$limit" "$@" >"$out/$name.log" 2>&1
+    timeout "$limit" "$@" >"$logs/$name.log" 2>&1
     rc=$?
     t1=$(date +%s)
     [ "$rc" = 124 ] && rc="124 (over its limit of $limit s)"
     printf '%-28s rc %s, %s s\n' "$name" "$rc" "$((t1 - t0))" | tee -a "$out/summary.txt"
+    for f in "$XDG_CACHE_HOME"/claug/tuning-*.txt; do
+        [ -f "$f" ] && cp "$f" "$out/tuning.txt.part" && mv "$out/tuning.txt.part" "$out/tuning.txt"
+    done
+    tar -C "$logs" -czf "$out/logs.tar.gz.part" . && mv "$out/logs.tar.gz.part" "$out/logs.tar.gz"
+}
+
+# The driver library NVIDIA's ICD file would name, or nothing.
+nvidia_opencl() {
+    for l in ldconfig /sbin/ldconfig /usr/sbin/ldconfig; do
+        lib=$("$l" -p 2>/dev/null | awk '/libnvidia-opencl\.so\.1/ { print $NF; exit }')
+        [ -n "$lib" ] && { echo "$lib"; return; }
+    done
+    old_ifs=$IFS
+    IFS=:
+    for d in ${LD_LIBRARY_PATH:-} /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu /usr/lib64 \
+        /usr/lib; do
+        [ -e "$d/libnvidia-opencl.so.1" ] && { IFS=$old_ifs; echo "$d/libnvidia-opencl.so.1"; return; }
+    done
+    IFS=$old_ifs
 }
 
 run() {
     kit=$1 out=$2
     mkdir -p "$out" || exit 1
+    rm -f "$out/summary.txt" "$out/machine.txt" "$out/bench.json" "$out/roofline.svg" "$out/tuning.txt" \
+        "$out/logs.tar.gz"
     : >"$out/summary.txt"
     work=$(mktemp -d) || exit 1
     trap 'rm -rf "$work"' EXIT
+    logs="$work/logs"
+    mkdir -p "$logs" || exit 1
     tar -xzf "$kit"/claug-*.tar.gz -C "$work" || exit 1
     bundle=$(echo "$work"/claug-*)
     export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     claug="$bundle/bin/claug"
     # The tests' data is the bundle's too: the machine may have none of its own.
-    export XDG_CACHE_HOME="$out/cache" CLAUG_SOURCE_DIR="$PWD" CLAUG_TEST_TMP="$work/test-tmp" CLAUG_BIN="$claug" \
+    export XDG_CACHE_HOME="$work/cache" CLAUG_SOURCE_DIR="$PWD" CLAUG_TEST_TMP="$work/test-tmp" CLAUG_BIN="$claug" \
         CLAUG_DATA="$bundle/share/fashion-mnist"
     if ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1 && [ -z "${OCL_ICD_VENDORS:-}" ]; then
-        lib=""
-        for l in ldconfig /sbin/ldconfig /usr/sbin/ldconfig; do
-            [ -z "$lib" ] && lib=$("$l" -p 2>/dev/null | awk '/libnvidia-opencl\.so\.1/ { print $NF; exit }')
-        done
+        lib=$(nvidia_opencl)
         if [ -n "$lib" ]; then
             mkdir -p "$work/vendors" && echo "$lib" >"$work/vendors/nvidia.icd"
             export OCL_ICD_VENDORS="$work/vendors"
@@ -81,7 +106,8 @@ run() {
                 tee -a "$out/summary.txt"
         fi
     fi
-    { uname -a; nvidia-smi -L 2>/dev/null; "$claug" --version; } >"$out/machine.txt" 2>&1
+    { uname -a; sed -n 's/^PRETTY_NAME=//p' /etc/os-release; ldd --version | head -n 1; nvidia-smi -L; "$claug" --version; } \
+        >"$out/machine.txt" 2>&1
     step devices "$LIMIT_DEVICES" "$claug" devices
     tests_end=$(($(date +%s) + LIMIT_TESTS))
     for t in "$kit"/tests/test_*; do
@@ -95,7 +121,7 @@ run() {
     done
     step bench "$LIMIT_BENCH" "$claug" bench --json "$out/bench.json" --svg "$out/roofline.svg"
     step tune "$LIMIT_TUNE" "$claug" tune
-    step run "$LIMIT_RUN" "$claug" run --epochs 2 --out "$out/run"
+    step run "$LIMIT_RUN" "$claug" run --epochs 2 --out "$logs/run"
 }
 
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac }
