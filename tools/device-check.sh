@@ -1,7 +1,7 @@
 #!/bin/sh
 # The checks of a machine lent for a short while (a GPU server, a cluster node) where nothing can
-# be installed: claug's devices, the kernel tests on its device, the benchmark, the tuner and a
-# short experiment, each under a time limit, in one go.
+# be installed: claug's devices, the kernel tests on its device, the benchmark, the tuner, a
+# profiled epoch and a short experiment, each under a time limit, in one go.
 #
 #   tools/device-check.sh pack BUILD_DIR KIT_DIR
 #       here: KIT_DIR gets `make bundle DATA=1`'s tarball (claug, its libraries, Fashion-MNIST)
@@ -12,7 +12,8 @@
 #       only a few (and none deeper than two folders): summary.txt (a line per step: exit status
 #       and seconds), machine.txt, bench.json, roofline.svg, tuning.txt (the file `claug tune`
 #       saved) and logs.tar.gz (every step's log and the run's report). They are brought up to
-#       date after each step, so that a command stopped early still gives back what was done.
+#       date after each step, and the running step's log is running.log, so that a command
+#       stopped early still gives back what was done.
 #
 # Each step has a limit (seconds, below), 570 s in all, so that the whole fits in a 10-minute
 # command with time to unpack. The device is claug's default: $CLAUG_DEVICE, else
@@ -23,7 +24,8 @@ set -u
 
 # The limits, which the environment may set (a trial on a CPU, a longer loan).
 LIMIT_DEVICES=${LIMIT_DEVICES:-30} LIMIT_TEST=${LIMIT_TEST:-60} LIMIT_TESTS=${LIMIT_TESTS:-120}
-LIMIT_BENCH=${LIMIT_BENCH:-150} LIMIT_TUNE=${LIMIT_TUNE:-150} LIMIT_RUN=${LIMIT_RUN:-120}
+LIMIT_BENCH=${LIMIT_BENCH:-150} LIMIT_TUNE=${LIMIT_TUNE:-150} LIMIT_PROFILE=${LIMIT_PROFILE:-40}
+LIMIT_RUN=${LIMIT_RUN:-80}
 
 usage() {
     echo "usage: $0 pack BUILD_DIR KIT_DIR | run KIT_DIR OUT_DIR" >&2
@@ -47,13 +49,15 @@ pack() {
 }
 
 # step NAME LIMIT COMMAND...: the command's output into NAME.log, its status and time into the
-# summary, then OUT_DIR brought up to date.
+# summary, then OUT_DIR brought up to date. The log is OUT_DIR/running.log while the step runs:
+# what a command stopped in the middle most needs. A step that ignores TERM is killed 5 s later.
 step() {
     name=$1 limit=$2
     shift 2
     t0=$(date +%s)
-    timeout "$limit" "$@" >"$logs/$name.log" 2>&1
+    timeout -k 5 "$limit" "$@" >"$out/running.log" 2>&1
     rc=$?
+    mv "$out/running.log" "$logs/$name.log"
     t1=$(date +%s)
     [ "$rc" = 124 ] && rc="124 (over its limit of $limit s)"
     printf '%-28s rc %s, %s s\n' "$name" "$rc" "$((t1 - t0))" | tee -a "$out/summary.txt"
@@ -61,6 +65,12 @@ step() {
         [ -f "$f" ] && cp "$f" "$out/tuning.txt.part" && mv "$out/tuning.txt.part" "$out/tuning.txt"
     done
     tar -C "$logs" -czf "$out/logs.tar.gz.part" . && mv "$out/logs.tar.gz.part" "$out/logs.tar.gz"
+}
+
+# highlight NAME PATTERN: the lines of NAME.log that match (grep -E) into the summary, indented,
+# so that the figures show in the summary and on the terminal.
+highlight() {
+    grep -E "$2" "$logs/$1.log" 2>/dev/null | sed 's/^ */    /' | tee -a "$out/summary.txt"
 }
 
 # The driver library NVIDIA's ICD file would name, or nothing.
@@ -82,7 +92,7 @@ run() {
     kit=$1 out=$2
     mkdir -p "$out" || exit 1
     rm -f "$out/summary.txt" "$out/machine.txt" "$out/bench.json" "$out/roofline.svg" "$out/tuning.txt" \
-        "$out/logs.tar.gz"
+        "$out/logs.tar.gz" "$out/running.log"
     : >"$out/summary.txt"
     work=$(mktemp -d) || exit 1
     trap 'rm -rf "$work"' EXIT
@@ -121,7 +131,12 @@ run() {
     done
     step bench "$LIMIT_BENCH" "$claug" bench --json "$out/bench.json" --svg "$out/roofline.svg"
     step tune "$LIMIT_TUNE" "$claug" tune
+    # One plain epoch with the device time per layer: kernel time against wall time says how much
+    # of the epoch is launch overhead and host work.
+    step profile "$LIMIT_PROFILE" "$claug" train --epochs 1 --profile
+    highlight profile 'kernel time by layer|^Median epoch'
     step run "$LIMIT_RUN" "$claug" run --epochs 2 --out "$logs/run"
+    highlight run 'validation accuracy|seconds per epoch|images per second'
 }
 
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac }
