@@ -7,7 +7,7 @@
  * with a point per layer pass; `--compare` of a file with itself (ratio 1.00), with a hand-made
  * file of format 1 (missing items, a known ratio), its chart, and on missing, malformed and
  * foreign files (exit 2 naming the file); and the command line's bad uses. */
-/* ctest: labels=e2e timeout=120 */
+/* ctest: labels=e2e timeout=300 */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * plain-C reference, on odd sizes, for both kernel shapes (register tiles, local-memory tiles)
  * and odd tunables; the reference's gradients against finite differences; and the two shapes
  * agreeing to the bit. */
-/* ctest: labels=kernel timeout=60 */
+/* ctest: labels=kernel timeout=180 */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,7 +241,7 @@ int main(void) {
     tunings[3].local_tiles = true; /* small odd local tiles, a split per image */
     tunings[3].tm = 12, tunings[3].tn = 8, tunings[3].kc = 5, tunings[3].rm = 3, tunings[3].rn = 2,
     tunings[3].splits = 0, tunings[3].vw = tunings[1].vw;
-    tunings[2].prep8 = tunings[3].prep8 = 0; /* the pixel-at-a-time gradient layout, as on a GPU */
+    tunings[2].prep8 = tunings[3].prep8 = !base.prep8; /* both gradient layouts on every device */
     /* Register tiles with the pixel-vector kernels on every layer they can take, odd tiles of
      * them, and tuning 1 with none: every layer takes both register kernel shapes. */
     tunings[4].local_tiles = false, tunings[4].px = 4096, tunings[4].pxr = 3, tunings[4].pxc = 5,

@@ -71,10 +71,11 @@ static void tune_programs(clrt *rt, const conv_tuning *def) {
     conv_space_default(&s, rt, false);
     conv_tuning builds[2 * TUNE_MAX_CANDIDATES];
     int n = conv_space_builds(builds, &s, def, rt);
-    for (int i = 0; i < s.nprep8s && n < 2 * TUNE_MAX_CANDIDATES; i++) {
-        builds[n] = *def;
-        builds[n++].prep8 = s.prep8s[i];
-    }
+    for (int i = 0; i < s.nprep8s && n < 2 * TUNE_MAX_CANDIDATES; i++)
+        if (s.prep8s[i] != def->prep8) {
+            builds[n] = *def;
+            builds[n++].prep8 = s.prep8s[i];
+        }
     for (int i = 0; i < n; i++) {
         conv_ctx c;
         conv_init(&c, rt, &builds[i]);

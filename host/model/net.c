@@ -212,12 +212,11 @@ net *net_create(clrt *rt, const char *spec, int c, int h, int w, int classes, in
         if (t->own_output) l->out = clrt_alloc(rt, B * layer_out_size(l) * sizeof(float));
         if (t->make) t->make(n, l);
     }
-    /* A max pooling's backward is done by the convolution below it, while that one spreads its
-     * output gradient (conv_unpool): one pass over the full-size gradient fewer. Not for a layer
-     * with the pixel-vector kernels, whose weight gradient reads the full-size gradient itself. */
+    /* A max pooling's backward is done by the convolution below it, where that one can, while it
+     * spreads its output gradient (conv_unpool): one pass over the full-size gradient fewer. */
     for (int i = 0; i + 1 < n->nl; i++) {
         layer *l = &n->L[i], *up = &n->L[i + 1];
-        if (l->kind == LAYER_CONV && up->kind == LAYER_MAXPOOL && !l->conv.px) {
+        if (l->kind == LAYER_CONV && up->kind == LAYER_MAXPOOL && conv_unpools(&l->conv)) {
             l->unpool = (conv_unpool){up->arg, up->size};
             up->bwd_below = true;
         }

@@ -38,6 +38,8 @@ bool conv_takes_px(const conv_tuning *t, int CI, int W, int K) {
     return !t->local_tiles && CI * K * K <= t->px && W - K + 1 >= t->vw;
 }
 
+bool conv_unpools(const conv_layer *l) { return !l->px; }
+
 void conv_tuning_options(char *buf, size_t len, const conv_tuning *t) {
     int kernels = t->local_tiles ? CONV_LOCAL : CONV_REGISTER;
     size_t n = 0;
@@ -69,12 +71,23 @@ void conv_tuning_describe(char *buf, size_t len, const conv_tuning *t) {
 
 enum { FWD, BWD_W, W_PREP, BWD_PREP, BWD_W_FINISH, FWD_PX, BWD_W_PX };
 
-/* Whether kernel k of c can run its work-groups on the device (those it fixes, else the
- * tuning's): the driver's limit for one kernel may be below the device's. */
-static bool kernel_takes(const conv_ctx *c, int k, const size_t fixed[3], const char *name, char *err, size_t errlen) {
+/* Whether kernel k of c can run work-groups of wg items: the driver's limit for one kernel may be
+ * below the device's (a kernel that needs many registers). */
+static bool wg_fits(const conv_ctx *c, int k, size_t wg, const char *name, char *err, size_t errlen) {
     cl_kernel kern = c->ks.k[k];
     if (!kern) return true; /* listing mode (clrt_list_programs): nothing was built */
-    size_t wg = c->tune.local_tiles ? fixed[0] * fixed[1] * fixed[2] : (size_t)c->tune.lws, max = 0;
+    size_t max = 0;
+    CL_CHECK(clGetKernelWorkGroupInfo(kern, c->ks.rt->dev.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max, &max, NULL));
+    if (wg <= max) return true;
+    snprintf(err, errlen, "%s takes work-groups of at most %zu items, the tuning launches %zu", name, max, wg);
+    return false;
+}
+
+/* Whether kernel k of c can run its work-groups on the device (those it fixes, else the
+ * tuning's). */
+static bool kernel_takes(const conv_ctx *c, int k, const size_t fixed[3], const char *name, char *err, size_t errlen) {
+    if (!c->ks.k[k]) return true; /* listing mode */
+    size_t wg = c->tune.local_tiles ? fixed[0] * fixed[1] * fixed[2] : (size_t)c->tune.lws;
     /* The launches take the local size the kernel was compiled for; one the driver reports wrong
      * (or as 0) would fail at the first launch with nothing to say why. */
     size_t need = (size_t)(c->tune.tm / c->tune.rm) * (size_t)(c->tune.tn / c->tune.rn);
@@ -83,10 +96,7 @@ static bool kernel_takes(const conv_ctx *c, int k, const size_t fixed[3], const 
                  fixed[0], fixed[1], fixed[2], need);
         return false;
     }
-    CL_CHECK(clGetKernelWorkGroupInfo(kern, c->ks.rt->dev.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max, &max, NULL));
-    if (wg <= max) return true;
-    snprintf(err, errlen, "%s takes work-groups of at most %zu items, the tuning launches %zu", name, max, wg);
-    return false;
+    return wg_fits(c, k, wg, name, err, errlen);
 }
 
 bool conv_build(conv_ctx *c, clrt *rt, const conv_tuning *t, char *err, size_t errlen) {
@@ -115,6 +125,8 @@ bool conv_build(conv_ctx *c, clrt *rt, const conv_tuning *t, char *err, size_t e
               kernel_takes(c, BWD_W, c->lm_bwd_w_wg, names[BWD_W], err, errlen);
     for (int k = FWD_PX; ok && !t->local_tiles && k <= BWD_W_PX; k++)
         ok = kernel_takes(c, k, NULL, names[k], err, errlen);
+    /* The layout kernels launch the device's 1-D work-group. */
+    for (int k = W_PREP; ok && k <= BWD_W_FINISH; k++) ok = wg_fits(c, k, rt->wg_1d, names[k], err, errlen);
     if (ok) return true;
     conv_release(c);
     return false;

@@ -138,15 +138,15 @@ void tune_layer_io_init(clrt *rt, tune_layer_io *io, bool need_dx, const size_t 
     tune_fill(w, n[TUNE_W], seed, stream, 4 * layer + 1, -limit, limit);
     tune_fill(b, n[TUNE_B], seed, stream, 4 * layer + 2, -0.1f, 0.1f);
     tune_fill(dy, n[TUNE_Y], seed, stream, 4 * layer + 3, -0.01f, 0.01f);
-    io->x = tune_upload(rt, x, n[TUNE_X]);
-    io->w = tune_upload(rt, w, n[TUNE_W]);
-    io->b = tune_upload(rt, b, n[TUNE_B]);
-    io->dy = tune_upload(rt, dy, n[TUNE_Y]);
     io->ry = xmalloc(n[TUNE_Y] * sizeof(float));
     io->rdx = need_dx ? xmalloc(n[TUNE_X] * sizeof(float)) : NULL;
     io->rdw = xmalloc(n[TUNE_W] * sizeof(float));
     io->rdb = xmalloc(n[TUNE_B] * sizeof(float));
     reference(ctx, io, x, w, b, dy);
+    io->x = tune_upload(rt, x, n[TUNE_X]);
+    io->w = tune_upload(rt, w, n[TUNE_W]);
+    io->b = tune_upload(rt, b, n[TUNE_B]);
+    io->dy = tune_upload(rt, dy, n[TUNE_Y]);
     io->yref = tune_upload(rt, io->ry, n[TUNE_Y]);
     io->y = clrt_alloc(rt, n[TUNE_Y] * sizeof(float));
     io->dx = clrt_alloc(rt, n[TUNE_X] * sizeof(float));
@@ -166,9 +166,9 @@ void tune_layer_io_poison(clrt *rt, const tune_layer_io *io) {
     tune_poison(rt, io->dw, io->n[TUNE_W], NAN), tune_poison(rt, io->db, io->n[TUNE_B], NAN);
 }
 
-void tune_layer_io_errors(clrt *rt, const tune_layer_io *io, double err[4]) {
-    err[0] = tune_worst_error(rt, io->y, io->ry, io->n[TUNE_Y]);
-    err[1] = io->need_dx ? tune_worst_error(rt, io->dx, io->rdx, io->n[TUNE_X]) : 0;
-    err[2] = tune_worst_error(rt, io->dw, io->rdw, io->n[TUNE_W]);
-    err[3] = tune_worst_error(rt, io->db, io->rdb, io->n[TUNE_B]);
+tune_io_errors tune_layer_io_errors(clrt *rt, const tune_layer_io *io) {
+    return (tune_io_errors){.y = tune_worst_error(rt, io->y, io->ry, io->n[TUNE_Y]),
+                            .dx = io->need_dx ? tune_worst_error(rt, io->dx, io->rdx, io->n[TUNE_X]) : 0,
+                            .dw = tune_worst_error(rt, io->dw, io->rdw, io->n[TUNE_W]),
+                            .db = tune_worst_error(rt, io->db, io->rdb, io->n[TUNE_B])};
 }

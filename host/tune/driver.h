@@ -72,20 +72,24 @@ typedef struct {
     cl_mem y, dx, dw, db;        /* outputs */
     float *ry, *rdx, *rdw, *rdb; /* the references' outputs; rdx NULL without need_dx */
 } tune_layer_io;
-/* Fills io->ry, rdx, rdw, rdb from the host inputs (it may mask dy in place, as dense's does). */
+/* Fills io->ry, rdx, rdw, rdb from the host inputs. It may rewrite dy in place (a ReLU's mask, a
+ * pooling's backward), and the device gets dy as it leaves it. */
 typedef void (*tune_reference_fn)(void *ctx, tune_layer_io *io, const float *x, const float *w, const float *b,
                                   float *dy);
 /* The case's inputs on the scale training sees: activations x in [0, 1), Glorot-uniform weights w
  * for fan = fan-in + fan-out, biases b in [-0.1, 0.1), and the small output gradients dy of a mean
- * loss, from streams 4 layer to 4 layer + 3 of `stream`; uploaded, then given to `reference`. */
+ * loss, from streams 4 layer to 4 layer + 3 of `stream`; given to `reference`, then uploaded. */
 void tune_layer_io_init(clrt *rt, tune_layer_io *io, bool need_dx, const size_t n[TUNE_NIO], int fan, uint64_t seed,
                         uint32_t stream, uint32_t layer, tune_reference_fn reference, void *ctx);
 void tune_layer_io_release(tune_layer_io *io);
 /* Fills the outputs with NaN, so that one a kernel leaves unwritten fails its check. */
 void tune_layer_io_poison(clrt *rt, const tune_layer_io *io);
-/* The outputs read back against the references (tune_worst_error) into err: y, dx (0 without
- * need_dx), dw, db. */
-void tune_layer_io_errors(clrt *rt, const tune_layer_io *io, double err[4]);
+/* The outputs read back against the references: each one's tune_worst_error (dx's 0 without
+ * need_dx). */
+typedef struct {
+    double y, dx, dw, db;
+} tune_io_errors;
+tune_io_errors tune_layer_io_errors(clrt *rt, const tune_layer_io *io);
 /* A device copy of h (n). */
 cl_mem tune_upload(clrt *rt, const float *h, size_t n);
 /* Fills the n floats of m with value. */

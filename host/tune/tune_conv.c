@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "claug/model/net.h"
+#include "claug/ops/pool.h"
 #include "claug/tune/search.h"
 #include "driver.h"
 
@@ -17,7 +18,10 @@ typedef struct {
     char name[32];
     int CI, H, W, CO, K, relu;
     bool px; /* takes the pixel-vector kernels with the default tap limit */
-    tune_layer_io io;
+    int S;   /* the max pooling's window right above the layer, 0 for none */
+    tune_layer_io io; /* with S, io.dy is the pooling's backward of dyp */
+    cl_mem dyp;       /* (B, CO, OH/S, OW/S) with S: the gradient of the pooling's output */
+    cl_mem arg;       /* (B, CO, OH/S, OW/S) uchar with S: the pooling's argmax of the reference's y */
 } conv_case;
 
 struct tune_conv_problem {
@@ -29,12 +33,28 @@ struct tune_conv_problem {
 typedef struct {
     const conv_case *c;
     int B;
+    float *dyp;   /* with S: (B, CO, OH/S, OW/S) */
+    uint8_t *arg; /* with S: (B, CO, OH/S, OW/S) */
 } conv_reference;
 
+/* With a pooling above, training hands the layer the pooling's gradient and argmax (conv_unpool),
+ * or, where the layer cannot take them, their backward: dy is made so, from the first of its
+ * draws, and both forms give the same references. */
 static void reference(void *ctx, tune_layer_io *io, const float *x, const float *w, const float *b, float *dy) {
-    const conv_reference *r = ctx;
+    conv_reference *r = ctx;
     const conv_case *c = r->c;
+    int OH = c->H - c->K + 1, OW = c->W - c->K + 1;
     ref_conv_forward(io->ry, x, w, b, r->B, c->CI, c->H, c->W, c->CO, c->K, c->relu);
+    if (c->S) {
+        size_t np = (size_t)r->B * c->CO * (OH / c->S) * (OW / c->S);
+        float *yp = xmalloc(np * sizeof *yp);
+        r->dyp = xmalloc(np * sizeof *r->dyp);
+        r->arg = xmalloc(np);
+        ref_pool_forward(yp, r->arg, io->ry, r->B, c->CO, OH, OW, c->S);
+        memcpy(r->dyp, dy, np * sizeof *dy);
+        ref_pool_backward(dy, r->dyp, r->arg, r->B, c->CO, OH, OW, c->S);
+        free(yp);
+    }
     ref_conv_backward(io->rdx, io->rdw, io->rdb, dy, x, w, io->ry, r->B, c->CI, c->H, c->W, c->CO, c->K, c->relu);
 }
 
@@ -44,8 +64,15 @@ static void case_init(clrt *rt, conv_case *c, bool need_dx, int B, uint64_t seed
                                 [TUNE_W] = (size_t)c->CO * c->CI * KK,
                                 [TUNE_B] = (size_t)c->CO,
                                 [TUNE_Y] = (size_t)B * c->CO * OH * OW};
-    tune_layer_io_init(rt, &c->io, need_dx, n, (c->CI + c->CO) * KK, seed, TUNE_STREAM, layer, reference,
-                       &(conv_reference){c, B});
+    conv_reference r = {c, B, NULL, NULL};
+    tune_layer_io_init(rt, &c->io, need_dx, n, (c->CI + c->CO) * KK, seed, TUNE_STREAM, layer, reference, &r);
+    if (c->S) {
+        size_t np = (size_t)B * c->CO * (OH / c->S) * (OW / c->S);
+        c->dyp = tune_upload(rt, r.dyp, np);
+        c->arg = clrt_alloc(rt, np);
+        clrt_write(rt, c->arg, 0, np, r.arg);
+    }
+    free(r.dyp), free(r.arg);
 }
 
 tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int batch, uint64_t seed,
@@ -65,6 +92,7 @@ tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int b
             c->CI = L[i].c, c->H = L[i].h, c->W = L[i].w, c->CO = L[i].oc, c->K = L[i].size, c->relu = L[i].relu;
             if (dense) c->K = 1;
             c->px = conv_takes_px(&def, c->CI, c->W, c->K);
+            c->S = conv && i + 1 < nl && L[i + 1].kind == LAYER_MAXPOOL ? L[i + 1].size : 0;
             case_init(rt, c, params_below, batch, seed, (uint32_t)p->nl);
             p->nl++;
         }
@@ -74,7 +102,14 @@ tune_conv_problem *tune_conv_problem_new(clrt *rt, const layer *L, int nl, int b
 }
 
 void tune_conv_problem_free(tune_conv_problem *p) {
-    for (int i = 0; i < p->nl; i++) tune_layer_io_release(&p->L[i].io);
+    for (int i = 0; i < p->nl; i++) {
+        conv_case *c = &p->L[i];
+        tune_layer_io_release(&c->io);
+        if (c->S) {
+            CL_CHECK(clReleaseMemObject(c->dyp));
+            CL_CHECK(clReleaseMemObject(c->arg));
+        }
+    }
     free(p);
 }
 
@@ -86,8 +121,7 @@ typedef struct {
     conv_layer layer[TUNE_MAX_LAYERS];
     bool built;
     char why[512]; /* why it did not build */
-    /* Values per layer: forward, input gradient, weight gradient; parts: the forward kernel's
-     * (forward and input gradient) and the weight gradient's. */
+    /* Values per layer: forward, input gradient, weight gradient; parts: see PART_* below. */
     tune_trial r;
 } candidate;
 
@@ -116,12 +150,17 @@ static void close_candidate(tune_conv_problem *p, candidate *c) {
     tune_trials_free(&c->r, 1);
 }
 
-/* Every layer forward and backward, as a training step runs them. */
+/* Every layer forward and backward, as a training step runs them (net.c): a layer below a pooling
+ * that can take its backward does. */
 static void run_candidate(tune_conv_problem *p, candidate *c) {
     for (int i = 0; i < p->nl; i++) {
-        const tune_layer_io *k = &p->L[i].io;
-        conv_forward(&c->ctx, &c->layer[i], k->y, k->x, k->w, k->b, p->B);
-        conv_backward(&c->ctx, &c->layer[i], k->need_dx ? k->dx : NULL, k->dw, k->db, k->dy, k->x, k->yref, NULL, p->B);
+        const conv_case *k = &p->L[i];
+        const tune_layer_io *io = &k->io;
+        conv_layer *l = &c->layer[i];
+        bool unpool = k->S && conv_unpools(l);
+        conv_forward(&c->ctx, l, io->y, io->x, io->w, io->b, p->B);
+        conv_backward(&c->ctx, l, io->need_dx ? io->dx : NULL, io->dw, io->db, unpool ? k->dyp : io->dy, io->x,
+                      io->yref, unpool ? &(conv_unpool){k->arg, k->S} : NULL, p->B);
     }
 }
 
@@ -144,12 +183,11 @@ static bool check_candidate(void *ctx, int i, double *worst, char *why, size_t l
     run_candidate(p, c);
     for (int l = 0; l < p->nl; l++) {
         const conv_case *k = &p->L[l];
-        double e[4];
-        tune_layer_io_errors(rt, &k->io, e);
+        tune_io_errors e = tune_layer_io_errors(rt, &k->io);
         int f = part_fwd(k), d = part_dw(k);
-        worst[f] = fmax(worst[f], e[0]);
-        worst[PART_FWD] = fmax(worst[PART_FWD], e[1]);
-        worst[d] = fmax(worst[d], fmax(e[2], e[3]));
+        worst[f] = fmax(worst[f], e.y);
+        worst[PART_FWD] = fmax(worst[PART_FWD], e.dx);
+        worst[d] = fmax(worst[d], fmax(e.dw, e.db));
     }
     return true;
 }
@@ -262,12 +300,11 @@ static int best_of(const candidate *c, int n, unsigned need, unsigned score) {
     for (int i = 0; i < n; i++) {
         const tune_trial *t = &c[i].r;
         bool ok = true;
-        double s = 0;
-        for (int k = 0; k < NPARTS; k++) {
+        for (int k = 0; k < NPARTS; k++)
             if (need & PARTS(k)) ok &= t->ok[k];
+        double s = score == ALL_PARTS ? t->total : 0;
+        for (int k = 0; k < NPARTS && score != ALL_PARTS; k++)
             if (score & PARTS(k)) s += t->part[k];
-        }
-        if (score == ALL_PARTS) s = t->total;
         if (ok && (best < 0 || s < bs)) best = i, bs = s;
     }
     return best;
@@ -277,8 +314,6 @@ static void close_all(tune_conv_problem *p, candidate *c, int n) {
     for (int i = 0; i < n; i++) close_candidate(p, &c[i]);
 }
 
-/* Stage 1: the builds (compile-time options). Returns the winner, or the defaults when nothing
- * correct was found. */
 int conv_space_builds(conv_tuning *out, const conv_space *s, const conv_tuning *def, const clrt *rt) {
     int n = 0;
     for (int i = 0; i < s->nlm && n < TUNE_MAX_CANDIDATES; i++) {
@@ -303,6 +338,8 @@ int conv_space_builds(conv_tuning *out, const conv_space *s, const conv_tuning *
     return n;
 }
 
+/* Stage 1: the builds (compile-time tiles). Returns the winner, or the defaults when nothing
+ * correct was found. */
 static conv_tuning search_builds(tune_conv_problem *p, const conv_space *s, const tune_config *cfg,
                                  const conv_tuning *def, conv_tune_result *r) {
     conv_tuning *builds = xcalloc(TUNE_MAX_CANDIDATES * 2, sizeof *builds);

@@ -43,8 +43,8 @@ typedef struct {
     int B;
 } dense_reference;
 
-/* The reference masks its dy in place, as dense_backward does the device's (idempotently: the
- * routes may take turns on the same dy). */
+/* The reference masks its dy in place, and the device gets it masked: dense_backward's mask, and
+ * the 1x1 convolution's, change it no further, so the routes may take turns on it. */
 static void reference(void *ctx, tune_layer_io *io, const float *x, const float *w, const float *b, float *dy) {
     const dense_reference *r = ctx;
     const dense_case *c = r->c;
@@ -134,9 +134,8 @@ static bool check_route(void *ctx, int i, double *worst, char *why, size_t len) 
     for (int l = 0; l < p->nl; l++) tune_layer_io_poison(p->rt, &p->L[l].io);
     run_route(&(route_run){p, i});
     for (int l = 0; l < p->nl; l++) {
-        double e[4];
-        tune_layer_io_errors(p->rt, &p->L[l].io, e);
-        for (int j = 0; j < 4; j++) worst[0] = fmax(worst[0], e[j]);
+        tune_io_errors e = tune_layer_io_errors(p->rt, &p->L[l].io);
+        worst[0] = fmax(worst[0], fmax(fmax(e.y, e.dx), fmax(e.dw, e.db)));
     }
     return true;
 }

@@ -140,6 +140,9 @@ typedef struct {
     cl_mem arg; /* (B, CO, OH/S, OW/S) uchar: the pooling's argmax, the maximum's place in its window */
     int S;
 } conv_unpool;
+/* Whether l can take a conv_unpool: not with the pixel-vector kernels, whose weight gradient
+ * reads the full-size gradient itself. */
+bool conv_unpools(const conv_layer *l);
 
 /* Given dy (gradient w.r.t. y, or with up w.r.t. the pooling of y) and the forward's x and y:
  * dw, db, and dx unless dx is NULL. The weight layouts of the last conv_forward are used. */

@@ -27,7 +27,8 @@ typedef struct {
  * splits and whether the layers with few taps take the pixel-vector kernels, for the winners. GPU: local-memory tiles
  * (tm, tn, kc, rm, rn) and a few register tiles, each build judged by the total, then splits
  * (and work-group sizes for register tiles). Both: then the gradient layout kernel's form
- * (prep8s; none searched when nprep8s is 0), judged by the total. */
+ * (prep8s; none searched when nprep8s is 0), judged by the weight-gradient time its launches
+ * count in. The layers run as in training, a pooling's backward fused where it is. */
 typedef struct {
     int nfwd, ndw, npx, npxw, nlm, nlws, nsplits, npxs, nprep8s;
     int fwd[TUNE_MAX_CANDIDATES][2]; /* (tp, cb) */
