@@ -101,8 +101,8 @@ static void test_bad_conv_candidate(const clrt *dev) {
            8 * r.after.cb, r.after.prep8);
     CHECK(r.rejected >= 2, "the corrupt candidates were not both rejected (%d)", r.rejected);
     CHECK(r.winner.tp != 4 && r.after.tp != 4, "the corrupt forward won");
-    /* The stages' winner: the final runs, which check it again, can only keep it or the defaults. */
-    CHECK(r.winner.prep8 == good.prep8, "the corrupt gradient layout won");
+    /* The stages' winner, and what the final runs kept of it and the defaults. */
+    CHECK(r.winner.prep8 == good.prep8 && r.after.prep8 == good.prep8, "the corrupt gradient layout won");
 
     /* Stored and loaded back: the correct winner. */
     tuning t, loaded;

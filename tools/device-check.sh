@@ -10,21 +10,21 @@
 #       there, in a copy of this source tree (the tests read its tests/ and cl/): unpacks the
 #       kit, runs every step, and leaves six files in OUT_DIR, since a lent machine gives back
 #       only a few (and none deeper than two folders): summary.txt (a line per step: exit status
-#       and seconds), machine.txt, bench.json, roofline.svg, tuning.txt (the file `claug tune`
+#       and seconds; the profile's and the run's figures), machine.txt, bench.json, roofline.svg, tuning.txt (the file `claug tune`
 #       saved) and logs.tar.gz (every step's log and the run's report). They are brought up to
 #       date after each step, and the running step's log is running.log, so that a command
 #       stopped early still gives back what was done.
 #
-# Each step has a limit (seconds, below), 570 s in all, so that the whole fits in a 10-minute
-# command with time to unpack. The device is claug's default: $CLAUG_DEVICE, else
-# the first GPU. Where the machine has a vendor driver but no ICD file (/etc/OpenCL/vendors), an
+# Each step has a limit (seconds, below), 570 s in all (a step that ignores TERM is killed 5 s
+# after its own), so that the whole fits in a 10-minute command with time to unpack. The device
+# is claug's default: $CLAUG_DEVICE, else the first GPU. Where the machine has a vendor driver but no ICD file (/etc/OpenCL/vendors), an
 # ICD directory naming NVIDIA's libnvidia-opencl.so.1 (from ldconfig's cache, $LD_LIBRARY_PATH or
 # the usual driver folders) is made and passed as $OCL_ICD_VENDORS.
 set -u
 
 # The limits, which the environment may set (a trial on a CPU, a longer loan).
-LIMIT_DEVICES=${LIMIT_DEVICES:-30} LIMIT_TEST=${LIMIT_TEST:-60} LIMIT_TESTS=${LIMIT_TESTS:-120}
-LIMIT_BENCH=${LIMIT_BENCH:-150} LIMIT_TUNE=${LIMIT_TUNE:-150} LIMIT_PROFILE=${LIMIT_PROFILE:-40}
+LIMIT_DEVICES=${LIMIT_DEVICES:-30} LIMIT_TEST=${LIMIT_TEST:-90} LIMIT_TESTS=${LIMIT_TESTS:-150}
+LIMIT_BENCH=${LIMIT_BENCH:-135} LIMIT_TUNE=${LIMIT_TUNE:-135} LIMIT_PROFILE=${LIMIT_PROFILE:-40}
 LIMIT_RUN=${LIMIT_RUN:-80}
 
 usage() {
@@ -60,6 +60,7 @@ step() {
     mv "$out/running.log" "$logs/$name.log"
     t1=$(date +%s)
     [ "$rc" = 124 ] && rc="124 (over its limit of $limit s)"
+    [ "$rc" = 137 ] && rc="137 (killed 5 s after its limit of $limit s)"
     printf '%-28s rc %s, %s s\n' "$name" "$rc" "$((t1 - t0))" | tee -a "$out/summary.txt"
     for f in "$XDG_CACHE_HOME"/claug/tuning-*.txt; do
         [ -f "$f" ] && cp "$f" "$out/tuning.txt.part" && mv "$out/tuning.txt.part" "$out/tuning.txt"

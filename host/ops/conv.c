@@ -79,7 +79,7 @@ static bool wg_fits(const conv_ctx *c, int k, size_t wg, const char *name, char 
     size_t max = 0;
     CL_CHECK(clGetKernelWorkGroupInfo(kern, c->ks.rt->dev.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max, &max, NULL));
     if (wg <= max) return true;
-    snprintf(err, errlen, "%s takes work-groups of at most %zu items, the tuning launches %zu", name, max, wg);
+    snprintf(err, errlen, "%s takes work-groups of at most %zu items, its launches need %zu", name, max, wg);
     return false;
 }
 
