@@ -33,8 +33,9 @@ struct tune_conv_problem {
 typedef struct {
     const conv_case *c;
     int B;
-    float *dyp;   /* with S: (B, CO, OH/S, OW/S) */
-    uint8_t *arg; /* with S: (B, CO, OH/S, OW/S) */
+    size_t np;    /* with S: B * CO * (OH/S) * (OW/S), the pooling's outputs */
+    float *dyp;   /* (np) */
+    uint8_t *arg; /* (np) */
 } conv_reference;
 
 /* With a pooling above, training hands the layer the pooling's gradient and argmax (conv_unpool),
@@ -46,12 +47,11 @@ static void reference(void *ctx, tune_layer_io *io, const float *x, const float 
     int OH = c->H - c->K + 1, OW = c->W - c->K + 1;
     ref_conv_forward(io->ry, x, w, b, r->B, c->CI, c->H, c->W, c->CO, c->K, c->relu);
     if (c->S) {
-        size_t np = (size_t)r->B * c->CO * (OH / c->S) * (OW / c->S);
-        float *yp = xmalloc(np * sizeof *yp);
-        r->dyp = xmalloc(np * sizeof *r->dyp);
-        r->arg = xmalloc(np);
+        float *yp = xmalloc(r->np * sizeof *yp);
+        r->dyp = xmalloc(r->np * sizeof *r->dyp);
+        r->arg = xmalloc(r->np);
         ref_pool_forward(yp, r->arg, io->ry, r->B, c->CO, OH, OW, c->S);
-        memcpy(r->dyp, dy, np * sizeof *dy);
+        memcpy(r->dyp, dy, r->np * sizeof *dy);
         ref_pool_backward(dy, r->dyp, r->arg, r->B, c->CO, OH, OW, c->S);
         free(yp);
     }
@@ -64,13 +64,12 @@ static void case_init(clrt *rt, conv_case *c, bool need_dx, int B, uint64_t seed
                                 [TUNE_W] = (size_t)c->CO * c->CI * KK,
                                 [TUNE_B] = (size_t)c->CO,
                                 [TUNE_Y] = (size_t)B * c->CO * OH * OW};
-    conv_reference r = {c, B, NULL, NULL};
+    conv_reference r = {c, B, c->S ? (size_t)B * c->CO * (OH / c->S) * (OW / c->S) : 0, NULL, NULL};
     tune_layer_io_init(rt, &c->io, need_dx, n, (c->CI + c->CO) * KK, seed, TUNE_STREAM, layer, reference, &r);
     if (c->S) {
-        size_t np = (size_t)B * c->CO * (OH / c->S) * (OW / c->S);
-        c->dyp = tune_upload(rt, r.dyp, np);
-        c->arg = clrt_alloc(rt, np);
-        clrt_write(rt, c->arg, 0, np, r.arg);
+        c->dyp = tune_upload(rt, r.dyp, r.np);
+        c->arg = clrt_alloc(rt, r.np);
+        clrt_write(rt, c->arg, 0, r.np, r.arg);
     }
     free(r.dyp), free(r.arg);
 }
